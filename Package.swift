@@ -1,0 +1,46 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+  name: "KneeForce",
+  products: [
+    .executable(name: "kneeforce", targets: ["kneeforce"]),
+    .library(name: "KneeForceModels", targets: ["KneeForceModels"]),
+    .library(name: "KneeForceData", targets: ["KneeForceData"]),
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
+  ],
+  targets: [
+    // C shim over OpenCL 1.2, CLBlast's C API and CBLAS (OpenBLAS).
+    .target(
+      name: "CKneeForce",
+      cSettings: [.define("CL_TARGET_OPENCL_VERSION", to: "120")],
+      linkerSettings: [
+        .linkedLibrary("OpenCL"), .linkedLibrary("clblast"), .linkedLibrary("openblas"),
+      ]
+    ),
+    // Buffers, GEMM and the custom kernels on two backends (OpenCL, CPU).
+    .target(name: "KneeForceCompute", dependencies: ["CKneeForce"]),
+    // Reading and writing safetensors files (no other dependency).
+    .target(name: "SafeTensors"),
+    // The two networks, their layers, the optimiser and checkpoints.
+    .target(name: "KneeForceModels", dependencies: ["KneeForceCompute", "SafeTensors"]),
+    // The dataset folder format, its checker, the feature pipeline and the synthetic cohort.
+    .target(name: "KneeForceData"),
+    .executableTarget(
+      name: "kneeforce",
+      dependencies: [
+        "KneeForceCompute", "KneeForceModels", "KneeForceData", "SafeTensors",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ]
+    ),
+    .testTarget(name: "KneeForceComputeTests", dependencies: ["KneeForceCompute"]),
+    .testTarget(
+      name: "KneeForceModelsTests", dependencies: ["KneeForceModels", "KneeForceCompute", "SafeTensors"],
+      resources: [.copy("Fixtures")]),
+    .testTarget(name: "KneeForceDataTests", dependencies: ["KneeForceData"]),
+    .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors"]),
+  ],
+  swiftLanguageModes: [.v5]
+)

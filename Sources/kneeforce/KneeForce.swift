@@ -1,0 +1,15 @@
+import ArgumentParser
+
+@main
+struct KneeForce: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "kneeforce",
+    abstract: "Train and run knee contact force models (biLSTM-MLP, TCN) on OpenCL or CPU.",
+    discussion: """
+      KneeForce predicts medial, lateral and total tibiofemoral contact force (in body weights)
+      from gait-lab kinematics, ground reaction forces and EMG. Every command reads the
+      dataset folder format described in docs/DATASET_FORMAT.md.
+      """,
+    subcommands: [DevicesCommand.self]
+  )
+}
