@@ -1,0 +1,18 @@
+// Helpers shared by every KneeForce kernel. The Swift twins live in
+// Sources/KneeForceCompute/DropoutHash.swift and CPUBackend*.swift.
+
+inline uint kf_hash(uint x) {
+  x ^= x >> 16;
+  x *= 0x7feb352dU;
+  x ^= x >> 15;
+  x *= 0x846ca68bU;
+  x ^= x >> 16;
+  return x;
+}
+
+inline bool kf_dropout_keeps(uint index, uint seed, float p) {
+  uint h = kf_hash(index ^ kf_hash(seed));
+  return (float)(h >> 8) * (1.0f / 16777216.0f) >= p;
+}
+
+inline float kf_sigmoid(float x) { return 1.0f / (1.0f + exp(-x)); }

@@ -1,0 +1,223 @@
+/// Memory that lives where a backend computes: host memory for the CPU backend, a `cl_mem`
+/// for OpenCL. Offsets and counts everywhere are in floats, not bytes.
+public protocol DeviceBuffer: AnyObject {
+  var count: Int { get }
+}
+
+/// A float slice of a buffer: lets layers address one model, one direction or one time step
+/// inside a larger tensor without copies (CLBlast and the kernels take element offsets).
+public struct BufferSlice {
+  public let buffer: DeviceBuffer
+  public let offset: Int
+
+  public init(_ buffer: DeviceBuffer, offset: Int = 0) {
+    self.buffer = buffer
+    self.offset = offset
+  }
+
+  public func advanced(by n: Int) -> BufferSlice { BufferSlice(buffer, offset: offset + n) }
+}
+
+/// One row-major GEMM `C = alpha * op(A) * op(B) + beta * C`, optionally repeated `batch`
+/// times with fixed strides: the shape CLBlast's `SgemmStridedBatched` takes, so both LSTM
+/// directions (and later several leave-one-subject-out fold models) share one call.
+public struct Gemm {
+  public var transA = false
+  public var transB = false
+  public var m: Int
+  public var n: Int
+  public var k: Int
+  public var alpha: Float = 1
+  public var beta: Float = 0
+  public var a: BufferSlice
+  public var lda: Int
+  public var strideA = 0
+  public var b: BufferSlice
+  public var ldb: Int
+  public var strideB = 0
+  public var c: BufferSlice
+  public var ldc: Int
+  public var strideC = 0
+  public var batch = 1
+
+  public init(
+    transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int, alpha: Float = 1,
+    a: BufferSlice, lda: Int, strideA: Int = 0, b: BufferSlice, ldb: Int, strideB: Int = 0,
+    beta: Float = 0, c: BufferSlice, ldc: Int, strideC: Int = 0, batch: Int = 1
+  ) {
+    self.transA = transA
+    self.transB = transB
+    self.m = m
+    self.n = n
+    self.k = k
+    self.alpha = alpha
+    self.a = a
+    self.lda = lda
+    self.strideA = strideA
+    self.b = b
+    self.ldb = ldb
+    self.strideB = strideB
+    self.beta = beta
+    self.c = c
+    self.ldc = ldc
+    self.strideC = strideC
+    self.batch = batch
+  }
+}
+
+/// Shape of one bidirectional LSTM layer for `models` independent models trained in
+/// lockstep. Every per-direction tensor is laid out `[models][2][...]`, so the pair
+/// (model, direction) is a single batch index `g = model * 2 + direction` with a fixed stride.
+public struct LSTMShape: Equatable {
+  public var models: Int
+  public var batch: Int
+  public var steps: Int
+  public var hidden: Int
+
+  public init(models: Int = 1, batch: Int, steps: Int, hidden: Int) {
+    self.models = models
+    self.batch = batch
+    self.steps = steps
+    self.hidden = hidden
+  }
+
+  public var groups: Int { models * 2 }
+  public var gates: Int { 4 * hidden }
+}
+
+/// Shape of a dilated causal convolution on channels-last sequences `[models][batch][steps][C]`.
+public struct ConvShape: Equatable {
+  public var models: Int
+  public var batch: Int
+  public var steps: Int
+  public var channels: Int
+  public var kernel: Int
+  public var dilation: Int
+
+  public init(models: Int = 1, batch: Int, steps: Int, channels: Int, kernel: Int, dilation: Int)
+  {
+    self.models = models
+    self.batch = batch
+    self.steps = steps
+    self.channels = channels
+    self.kernel = kernel
+    self.dilation = dilation
+  }
+
+  /// Width of one im2col row: PyTorch's weight `[out][in][k]` flattens to `[out][in*k]`.
+  public var columns: Int { channels * kernel }
+}
+
+/// Hyper-parameters of one Adam (or AdamW) step, with PyTorch's semantics.
+public struct AdamStep {
+  public var lr: Float
+  public var beta1: Float
+  public var beta2: Float
+  public var eps: Float
+  public var weightDecay: Float
+  /// AdamW decays weights directly instead of adding `wd * p` to the gradient.
+  public var decoupled: Bool
+  /// 1-based step count, for bias correction.
+  public var step: Int
+
+  public init(
+    lr: Float, beta1: Float = 0.9, beta2: Float = 0.999, eps: Float = 1e-8,
+    weightDecay: Float = 0, decoupled: Bool = false, step: Int
+  ) {
+    self.lr = lr
+    self.beta1 = beta1
+    self.beta2 = beta2
+    self.eps = eps
+    self.weightDecay = weightDecay
+    self.decoupled = decoupled
+    self.step = step
+  }
+}
+
+public enum BackendKind: String, Sendable {
+  case cpu
+  case opencl
+}
+
+/// Everything a model needs from a device. The CPU backend is the reference twin of the
+/// OpenCL one: each custom kernel in `Kernels/` has a method here with the same name and the
+/// same index arithmetic, and the tests hold both to a plain Swift reference.
+public protocol ComputeBackend: AnyObject {
+  var kind: BackendKind { get }
+  /// Human-readable device description, e.g. "cpu (OpenBLAS, 2 threads)".
+  var deviceName: String { get }
+
+  /// A zero-filled buffer of `count` floats.
+  func makeBuffer(count: Int) throws -> DeviceBuffer
+  func upload(_ values: [Float], to slice: BufferSlice) throws
+  func download(_ slice: BufferSlice, count: Int) throws -> [Float]
+  func fill(_ slice: BufferSlice, count: Int, value: Float) throws
+  func copy(from source: BufferSlice, to destination: BufferSlice, count: Int) throws
+  /// Blocks until every queued operation has finished (a no-op on the CPU).
+  func synchronize() throws
+
+  func gemm(_ g: Gemm) throws
+
+  /// `y[r][c] += bias[c]` for `rows` rows of width `cols`, `models` times with the given strides.
+  func addBias(
+    _ y: BufferSlice, bias: BufferSlice, rows: Int, cols: Int, models: Int) throws
+  /// `dbias[c] (+)= sum_r dy[r][c]`, per model; `accumulate` adds to what is there.
+  func sumRows(
+    _ dy: BufferSlice, into dbias: BufferSlice, rows: Int, cols: Int, models: Int,
+    accumulate: Bool) throws
+  /// In place `x = relu(x)`, then inverted dropout with keep-probability `1-p` drawn from the
+  /// counter-based hash of (seed, index), so both backends drop the same elements.
+  func reluDropoutForward(_ x: BufferSlice, count: Int, p: Float, seed: UInt32) throws
+  /// In place `dy *= (y > 0) / (1-p)`: the output alone tells which elements passed.
+  func reluDropoutBackward(_ dy: BufferSlice, output y: BufferSlice, count: Int, p: Float) throws
+  /// `y += x` elementwise.
+  func add(_ x: BufferSlice, into y: BufferSlice, count: Int) throws
+
+  /// `xs[m][d][b][s] = x[m][b][d == 0 ? s : T-1-s]`: the input of both directions in step order.
+  func bidirectionalInput(
+    _ x: BufferSlice, into xs: BufferSlice, models: Int, batch: Int, steps: Int, width: Int)
+    throws
+  /// `dx[m][b][t] = dxs[m][0][b][t] + dxs[m][1][b][T-1-t]`.
+  func bidirectionalGradient(
+    _ dxs: BufferSlice, into dx: BufferSlice, models: Int, batch: Int, steps: Int, width: Int)
+    throws
+  /// Fused LSTM cell of step `s` for every (model, direction, batch, unit); see
+  /// Kernels/lstm_gates_forward.cl for the layouts.
+  func lstmGatesForward(
+    shape: LSTMShape, step: Int, gx: BufferSlice, gh: BufferSlice, biasIH: BufferSlice,
+    biasHH: BufferSlice, cell: BufferSlice, hprev: BufferSlice, output: BufferSlice) throws
+  /// Backward of the fused cell at step `s`; see Kernels/lstm_gates_backward.cl.
+  func lstmGatesBackward(
+    shape: LSTMShape, step: Int, gates: BufferSlice, cell: BufferSlice, dOutput: BufferSlice,
+    dhRecurrent: BufferSlice, dCell: BufferSlice, dGates: BufferSlice) throws
+
+  /// Dilated causal im2col: `col[m][b][t][c*K+k] = x[m][b][t-(K-1-k)*d][c]` (0 before t=0).
+  func causalIm2col(_ x: BufferSlice, into col: BufferSlice, shape: ConvShape) throws
+  /// The adjoint of `causalIm2col`: `dx[m][b][t][c] = sum_k dcol[m][b][t+(K-1-k)*d][c*K+k]`.
+  func causalCol2im(_ dcol: BufferSlice, into dx: BufferSlice, shape: ConvShape) throws
+
+  /// `out[0] = sum(x[i]^2)` over `count` floats, left on the device (no read-back).
+  func sumSquares(_ x: BufferSlice, count: Int, into out: BufferSlice) throws
+  /// MSE averaged over all `count` elements: `dy = 2 (y - t) / count`, `loss[0] = mean((y-t)^2)`.
+  func mseLoss(
+    prediction y: BufferSlice, target: BufferSlice, count: Int, gradient dy: BufferSlice,
+    loss: BufferSlice) throws
+  /// One Adam step over a flat parameter range. Gradients are first scaled by
+  /// `min(1, maxNorm / (sqrt(normSquared[0]) + 1e-6))` when `maxNorm > 0`: global-norm
+  /// clipping without reading the norm back to the host.
+  func adam(
+    parameters p: BufferSlice, gradients g: BufferSlice, m: BufferSlice, v: BufferSlice,
+    count: Int, step: AdamStep, maxNorm: Float, normSquared: BufferSlice) throws
+}
+
+extension ComputeBackend {
+  public func makeBuffer(_ values: [Float]) throws -> DeviceBuffer {
+    let buffer = try makeBuffer(count: max(values.count, 1))
+    if !values.isEmpty { try upload(values, to: BufferSlice(buffer)) }
+    return buffer
+  }
+
+  public func download(_ buffer: DeviceBuffer) throws -> [Float] {
+    try download(BufferSlice(buffer), count: buffer.count)
+  }
+}
