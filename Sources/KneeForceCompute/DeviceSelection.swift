@@ -33,6 +33,7 @@ public enum DeviceSelection: Equatable, CustomStringConvertible, Sendable {
 
 public struct DeviceSelectionError: Error, CustomStringConvertible {
   public let description: String
+  public init(description: String) { self.description = description }
 }
 
 /// Turns a selection into a backend. `auto` prefers an OpenCL GPU or accelerator (a CPU

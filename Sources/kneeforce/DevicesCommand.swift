@@ -16,7 +16,30 @@ struct DevicesCommand: ParsableCommand {
   @Flag(help: "Only list; skip the self-checks.")
   var noCheck = false
 
+  @Option(
+    help: ArgumentHelp(
+      "Resolve this selection (auto | cpu | opencl[:INDEX]) as training would, self-check "
+        + "only that backend, and print which one it is.", valueName: "device"))
+  var device: String?
+
   func run() throws {
+    if let device {
+      guard let selection = DeviceSelection(argument: device) else {
+        throw ValidationError("--device \(device): expected auto, cpu, opencl or opencl:INDEX")
+      }
+      let backend: ComputeBackend
+      do {
+        backend = try makeBackend(selection)
+      } catch {
+        FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+        throw ExitCode(2)
+      }
+      print("--device \(selection) -> \(backend.kind.rawValue): \(backend.deviceName)")
+      let result = try selfCheck(backend)
+      print("self-check: \(describe(result))")
+      if !result.passed { throw ExitCode(1) }
+      return
+    }
     var failed = false
     print("CPU backend")
     print("  BLAS:        \(CPUBackend.blasDescription)")

@@ -1,0 +1,135 @@
+import KneeForceCompute
+
+/// One layer of `nn.LSTM(bidirectional=True, batch_first=True)`, for `models` models at once.
+///
+/// Both directions run in step order: the reverse direction gets a time-reversed copy of its
+/// input, so every per-direction tensor has the same layout and (model, direction) pairs form
+/// one batch index g = 2m + d for CLBlast's strided-batched GEMM:
+///   1. gx[g] = xs[g] W_ih[g]^T for all steps at once (one GEMM),
+///   2. per step: gh[g] = h_{s-1}[g] W_hh[g]^T (one GEMM) and the fused cell kernel,
+///   3. backward per step: the cell backward kernel and dh[g] = dGates_s[g] W_hh[g] (one GEMM),
+///   4. then dW_ih, dW_hh and the input gradient as one GEMM each over all steps.
+/// Kernels: Kernels/lstm_gates_forward.cl, Kernels/lstm_gates_backward.cl; CPU twins in
+/// Sources/KneeForceCompute/CPU/CPUBackend+LSTM.swift.
+struct BidirectionalLSTM {
+  let index: Int
+  let inputs: Int
+  let hidden: Int
+  let weightIH: Int
+  let weightHH: Int
+  let biasIH: Int
+  let biasHH: Int
+
+  init(_ layout: inout ParameterLayout, index l: Int, inputs: Int, hidden: Int) {
+    self.index = l
+    self.inputs = inputs
+    self.hidden = hidden
+    let g = 4 * hidden
+    weightIH = layout.block([
+      ("lstm.weight_ih_l\(l)", [g, inputs]), ("lstm.weight_ih_l\(l)_reverse", [g, inputs]),
+    ])
+    weightHH = layout.block([
+      ("lstm.weight_hh_l\(l)", [g, hidden]), ("lstm.weight_hh_l\(l)_reverse", [g, hidden]),
+    ])
+    biasIH = layout.block([("lstm.bias_ih_l\(l)", [g]), ("lstm.bias_ih_l\(l)_reverse", [g])])
+    biasHH = layout.block([("lstm.bias_hh_l\(l)", [g]), ("lstm.bias_hh_l\(l)_reverse", [g])])
+  }
+
+  /// Saved activations of one forward pass, needed by the backward pass.
+  struct Saved {
+    let shape: LSTMShape
+    let xs: BufferSlice  // [groups][B][T][I] input in step order
+    let gates: BufferSlice  // [groups][B][T][4H] activated gates
+    let cell: BufferSlice  // [groups][B][T][H]
+    let hprev: BufferSlice  // [groups][B][T][H]
+  }
+
+  func forward(
+    _ p: ParameterStore, _ ws: Workspace, x: BufferSlice, shape: LSTMShape, output: BufferSlice
+  ) throws -> Saved {
+    let be = p.backend
+    let (B, T, H, G) = (shape.batch, shape.steps, shape.hidden, shape.gates)
+    let groups = shape.groups
+    let tag = "lstm\(index)"
+    let xs = try ws.slice("\(tag).xs", groups * B * T * inputs)
+    let gates = try ws.slice("\(tag).gates", groups * B * T * G)
+    let cell = try ws.slice("\(tag).cell", groups * B * T * H)
+    let hprev = try ws.slice("\(tag).hprev", groups * B * T * H)
+    let gh = try ws.slice("\(tag).gh", groups * B * G)
+    try be.bidirectionalInput(
+      x, into: xs, models: shape.models, batch: B, steps: T, width: inputs)
+    try be.gemm(
+      Gemm(
+        transB: true, m: B * T, n: G, k: inputs, a: xs, lda: inputs, strideA: B * T * inputs,
+        b: p.slice(weightIH), ldb: inputs, strideB: G * inputs, c: gates, ldc: G,
+        strideC: B * T * G, batch: groups))
+    try be.fill(hprev, count: groups * B * T * H, value: 0)
+    for s in 0..<T {
+      if s == 0 {
+        try be.fill(gh, count: groups * B * G, value: 0)
+      } else {
+        try be.gemm(
+          Gemm(
+            transB: true, m: B, n: G, k: H, a: hprev.advanced(by: s * H), lda: T * H,
+            strideA: B * T * H, b: p.slice(weightHH), ldb: H, strideB: G * H, c: gh, ldc: G,
+            strideC: B * G, batch: groups))
+      }
+      try be.lstmGatesForward(
+        shape: shape, step: s, gx: gates, gh: gh, biasIH: p.slice(biasIH),
+        biasHH: p.slice(biasHH), cell: cell, hprev: hprev, output: output)
+    }
+    return Saved(shape: shape, xs: xs, gates: gates, cell: cell, hprev: hprev)
+  }
+
+  /// Writes the parameter gradients and, when `dx` is given, the input gradient.
+  func backward(
+    _ p: ParameterStore, _ ws: Workspace, saved: Saved, dOutput: BufferSlice, dx: BufferSlice?
+  ) throws {
+    let be = p.backend
+    let shape = saved.shape
+    let (B, T, H, G) = (shape.batch, shape.steps, shape.hidden, shape.gates)
+    let groups = shape.groups
+    let tag = "lstm\(index)"
+    let dGates = try ws.slice("\(tag).dgates", groups * B * T * G)
+    let dhRec = try ws.slice("\(tag).dhrec", groups * B * H)
+    let dCell = try ws.slice("\(tag).dcell", groups * B * H)
+    try be.fill(dhRec, count: groups * B * H, value: 0)
+    try be.fill(dCell, count: groups * B * H, value: 0)
+    for s in stride(from: T - 1, through: 0, by: -1) {
+      try be.lstmGatesBackward(
+        shape: shape, step: s, gates: saved.gates, cell: saved.cell, dOutput: dOutput,
+        dhRecurrent: dhRec, dCell: dCell, dGates: dGates)
+      if s > 0 {
+        try be.gemm(
+          Gemm(
+            m: B, n: H, k: G, a: dGates.advanced(by: s * G), lda: T * G, strideA: B * T * G,
+            b: p.slice(weightHH), ldb: H, strideB: G * H, c: dhRec, ldc: H, strideC: B * H,
+            batch: groups))
+      }
+    }
+    // dW_hh = sum_s dGates_s^T h_{s-1}; dW_ih = sum_s dGates_s^T x_s: one GEMM each.
+    try be.gemm(
+      Gemm(
+        transA: true, m: G, n: H, k: B * T, a: dGates, lda: G, strideA: B * T * G,
+        b: saved.hprev, ldb: H, strideB: B * T * H, c: p.gradient(weightHH), ldc: H,
+        strideC: G * H, batch: groups))
+    try be.gemm(
+      Gemm(
+        transA: true, m: G, n: inputs, k: B * T, a: dGates, lda: G, strideA: B * T * G,
+        b: saved.xs, ldb: inputs, strideB: B * T * inputs, c: p.gradient(weightIH),
+        ldc: inputs, strideC: G * inputs, batch: groups))
+    try be.sumRows(
+      dGates, into: p.gradient(biasIH), rows: B * T, cols: G, models: groups, accumulate: false)
+    try be.copy(from: p.gradient(biasIH), to: p.gradient(biasHH), count: groups * G)
+    if let dx {
+      let dxs = try ws.slice("\(tag).dxs", groups * B * T * inputs)
+      try be.gemm(
+        Gemm(
+          m: B * T, n: inputs, k: G, a: dGates, lda: G, strideA: B * T * G,
+          b: p.slice(weightIH), ldb: inputs, strideB: G * inputs, c: dxs, ldc: inputs,
+          strideC: B * T * inputs, batch: groups))
+      try be.bidirectionalGradient(
+        dxs, into: dx, models: shape.models, batch: B, steps: T, width: inputs)
+    }
+  }
+}

@@ -1,0 +1,280 @@
+import KneeForceCompute
+
+/// A network mapping `[models][B][T][inputs]` to `[models][B][T][outputs]`: a force at every
+/// time step. `backward` must follow the `forward` whose activations it uses; it overwrites
+/// (does not accumulate) the parameter gradients.
+public protocol SequenceModel: AnyObject {
+  var config: ModelConfig { get }
+  var parameters: ParameterStore { get }
+  func forward(_ x: BufferSlice, batch: Int, steps: Int, training: Bool, seed: UInt32) throws
+    -> BufferSlice
+  /// Returns the input gradient when `inputGradient` is true.
+  func backward(_ dy: BufferSlice, inputGradient: Bool) throws -> BufferSlice?
+}
+
+/// Builds the network a configuration describes, initialised as PyTorch would (uniform in
+/// ±1/sqrt(fan_in), with the LSTM's ±1/sqrt(hidden)) from `seed`.
+public func makeModel(
+  _ config: ModelConfig, backend: ComputeBackend, models: Int = 1, seed: UInt64 = 0
+) throws -> SequenceModel {
+  try config.validate()
+  let model: SequenceModel
+  switch config.model {
+  case .bilstmMLP: model = try BiLSTMMLP(config, backend: backend, models: models)
+  case .tcn: model = try TCN(config, backend: backend, models: models)
+  }
+  try model.parameters.initialize(seed: seed) { tensor in
+    if tensor.name.hasPrefix("lstm.") { return 1 / Float(config.hidden!).squareRoot() }
+    // Linear and Conv1d: kaiming_uniform(a=sqrt(5)) gives the same bound as their bias.
+    let fanIn = tensor.name.hasSuffix(".bias") ? nil : tensor.shape.dropFirst().reduce(1, *)
+    let weightFanIn = fanIn ?? biasFanIn(tensor.name, model.parameters.layout)
+    return 1 / Float(weightFanIn).squareRoot()
+  }
+  return model
+}
+
+/// A bias's bound comes from the fan-in of the weight beside it.
+private func biasFanIn(_ biasName: String, _ layout: ParameterLayout) -> Int {
+  let weightName = String(biasName.dropLast(".bias".count)) + ".weight"
+  return layout.tensor(named: weightName)?.shape.dropFirst().reduce(1, *) ?? 1
+}
+
+/// Distinct dropout streams per layer and step: the caller's seed mixed with the site index.
+@inline(__always) func dropoutSeed(_ seed: UInt32, site: UInt32) -> UInt32 {
+  kneeforceHash(seed &+ site &* 0x9E37_79B9)
+}
+
+/// biLSTM followed by an MLP head at every step (Derungs et al.'s biLSTM-MLP):
+/// `mlp(lstm(x)[0])` with mlp = Linear, ReLU, Dropout, Linear, ReLU, Dropout, Linear.
+public final class BiLSTMMLP: SequenceModel {
+  public let config: ModelConfig
+  public let parameters: ParameterStore
+  let lstm: [BidirectionalLSTM]
+  let mlp: [Linear]
+  let ws: Workspace
+  private var saved: [BidirectionalLSTM.Saved] = []
+  private var activations: [BufferSlice] = []  // layer inputs: lstm outputs, mlp hidden
+  private var batch = 0
+  private var steps = 0
+  private var input: BufferSlice?
+  private var p: Float = 0
+
+  init(_ config: ModelConfig, backend: ComputeBackend, models: Int) throws {
+    self.config = config
+    let hidden = config.hidden!
+    var layout = ParameterLayout(models: models)
+    var lstm: [BidirectionalLSTM] = []
+    for l in 0..<config.layers! {
+      lstm.append(
+        BidirectionalLSTM(&layout, index: l, inputs: l == 0 ? config.inputs : 2 * hidden,
+          hidden: hidden))
+    }
+    let widths = [2 * hidden] + config.mlp! + [config.outputs]
+    mlp = (0..<3).map { i in
+      Linear(&layout, name: "mlp.\(3 * i)", inputs: widths[i], outputs: widths[i + 1])
+    }
+    self.lstm = lstm
+    parameters = try ParameterStore(layout: layout, backend: backend)
+    ws = Workspace(backend: backend)
+  }
+
+  public func forward(_ x: BufferSlice, batch: Int, steps: Int, training: Bool, seed: UInt32)
+    throws -> BufferSlice
+  {
+    let models = parameters.layout.models
+    let hidden = config.hidden!
+    let shape = LSTMShape(models: models, batch: batch, steps: steps, hidden: hidden)
+    let rows = batch * steps
+    self.batch = batch
+    self.steps = steps
+    input = x
+    p = training ? Float(config.dropout) : 0
+    saved = []
+    activations = []
+    var current = x
+    for layer in lstm {
+      let out = try ws.slice("lstm\(layer.index).out", models * rows * 2 * hidden)
+      saved.append(
+        try layer.forward(parameters, ws, x: current, shape: shape, output: out))
+      activations.append(out)
+      current = out
+    }
+    for (i, layer) in mlp.enumerated() {
+      let y = try ws.slice("mlp\(i).out", models * rows * layer.outputs)
+      try layer.forward(parameters, x: current, rows: rows, into: y)
+      if i < 2 {
+        try parameters.backend.reluDropoutForward(
+          y, count: models * rows * layer.outputs, p: p,
+          seed: dropoutSeed(seed, site: UInt32(i)))
+      }
+      activations.append(y)
+      current = y
+    }
+    return current
+  }
+
+  public func backward(_ dy: BufferSlice, inputGradient: Bool) throws -> BufferSlice? {
+    let models = parameters.layout.models
+    let rows = batch * steps
+    let hidden = config.hidden!
+    let be = parameters.backend
+    var grad = dy
+    // activations: [lstm outs..., mlp0 out, mlp1 out, mlp2 out]
+    let lstmCount = lstm.count
+    for i in stride(from: 2, through: 0, by: -1) {
+      let layer = mlp[i]
+      let x = activations[lstmCount + i - 1]
+      let dx = try ws.slice("mlp\(i).dx", models * rows * layer.inputs)
+      try layer.backward(parameters, x: x, dy: grad, rows: rows, dx: dx)
+      if i > 0 {
+        try be.reluDropoutBackward(
+          dx, output: activations[lstmCount + i - 1], count: models * rows * layer.inputs, p: p)
+      }
+      grad = dx
+    }
+    for l in stride(from: lstmCount - 1, through: 0, by: -1) {
+      let needDx = l > 0 || inputGradient
+      let width = l == 0 ? config.inputs : 2 * hidden
+      let dx = needDx ? try ws.slice("lstm\(l).dx", models * rows * width) : nil
+      try lstm[l].backward(parameters, ws, saved: saved[l], dOutput: grad, dx: dx)
+      if let dx { grad = dx }
+    }
+    return inputGradient ? grad : nil
+  }
+}
+
+/// Temporal convolutional network: residual blocks of two dilated causal convolutions
+/// (dilation 2^i), ReLU and dropout, with a 1x1 downsample where the width changes, then a
+/// linear head at every step (locuslab's TCN without weight norm).
+public final class TCN: SequenceModel {
+  struct Block {
+    let conv1: CausalConv
+    let conv2: CausalConv
+    let downsample: Linear?
+  }
+
+  public let config: ModelConfig
+  public let parameters: ParameterStore
+  let blocks: [Block]
+  let head: Linear
+  let ws: Workspace
+  private var batch = 0
+  private var steps = 0
+  private var input: BufferSlice?
+  private var p: Float = 0
+  // Per block: input, conv1 col, h1, conv2 col, h2, out.
+  private var saved: [(x: BufferSlice, col1: BufferSlice, h1: BufferSlice, col2: BufferSlice,
+    h2: BufferSlice, out: BufferSlice)] = []
+
+  init(_ config: ModelConfig, backend: ComputeBackend, models: Int) throws {
+    self.config = config
+    let channels = config.channels!
+    var layout = ParameterLayout(models: models)
+    var blocks: [Block] = []
+    for i in 0..<config.levels! {
+      let cin = i == 0 ? config.inputs : channels
+      let dilation = 1 << i
+      let conv1 = CausalConv(
+        &layout, name: "tcn.\(i).conv1", inputs: cin, outputs: channels,
+        kernel: config.kernelSize!, dilation: dilation)
+      let conv2 = CausalConv(
+        &layout, name: "tcn.\(i).conv2", inputs: channels, outputs: channels,
+        kernel: config.kernelSize!, dilation: dilation)
+      let downsample =
+        cin != channels
+        ? Linear(
+          &layout, name: "tcn.\(i).downsample", inputs: cin, outputs: channels,
+          pointwiseConv: true) : nil
+      blocks.append(Block(conv1: conv1, conv2: conv2, downsample: downsample))
+    }
+    head = Linear(&layout, name: "head", inputs: channels, outputs: config.outputs)
+    self.blocks = blocks
+    parameters = try ParameterStore(layout: layout, backend: backend)
+    ws = Workspace(backend: backend)
+  }
+
+  public func forward(_ x: BufferSlice, batch: Int, steps: Int, training: Bool, seed: UInt32)
+    throws -> BufferSlice
+  {
+    let models = parameters.layout.models
+    let channels = config.channels!
+    let rows = batch * steps
+    let n = models * rows * channels
+    let be = parameters.backend
+    self.batch = batch
+    self.steps = steps
+    input = x
+    p = training ? Float(config.dropout) : 0
+    saved = []
+    var current = x
+    for (i, block) in blocks.enumerated() {
+      let h1 = try ws.slice("tcn\(i).h1", n)
+      let col1 = try block.conv1.forward(
+        parameters, ws, x: current, batch: batch, steps: steps, into: h1)
+      try be.reluDropoutForward(h1, count: n, p: p, seed: dropoutSeed(seed, site: UInt32(2 * i)))
+      let h2 = try ws.slice("tcn\(i).h2", n)
+      let col2 = try block.conv2.forward(
+        parameters, ws, x: h1, batch: batch, steps: steps, into: h2)
+      try be.reluDropoutForward(
+        h2, count: n, p: p, seed: dropoutSeed(seed, site: UInt32(2 * i + 1)))
+      let out = try ws.slice("tcn\(i).out", n)
+      if let downsample = block.downsample {
+        try downsample.forward(parameters, x: current, rows: rows, into: out)
+      } else {
+        try be.copy(from: current, to: out, count: n)
+      }
+      try be.add(h2, into: out, count: n)
+      try be.reluDropoutForward(out, count: n, p: 0, seed: 0)
+      saved.append((current, col1, h1, col2, h2, out))
+      current = out
+    }
+    let y = try ws.slice("head.out", models * rows * config.outputs)
+    try head.forward(parameters, x: current, rows: rows, into: y)
+    return y
+  }
+
+  public func backward(_ dy: BufferSlice, inputGradient: Bool) throws -> BufferSlice? {
+    let models = parameters.layout.models
+    let channels = config.channels!
+    let rows = batch * steps
+    let n = models * rows * channels
+    let be = parameters.backend
+    var dOut = try ws.slice("head.dx", n)
+    try head.backward(parameters, x: saved[saved.count - 1].out, dy: dy, rows: rows, dx: dOut)
+    for i in stride(from: blocks.count - 1, through: 0, by: -1) {
+      let block = blocks[i]
+      let s = saved[i]
+      let cin = block.conv1.inputs
+      // Through the block's final ReLU: dOut becomes the gradient of (conv path + residual).
+      try be.reluDropoutBackward(dOut, output: s.out, count: n, p: 0)
+      let dh2 = try ws.slice("tcn\(i).dh2", n)
+      try be.copy(from: dOut, to: dh2, count: n)
+      try be.reluDropoutBackward(dh2, output: s.h2, count: n, p: p)
+      let dh1 = try ws.slice("tcn\(i).dh1", n)
+      try block.conv2.backward(
+        parameters, ws, col: s.col2, dy: dh2, batch: batch, steps: steps, dx: dh1)
+      try be.reluDropoutBackward(dh1, output: s.h1, count: n, p: p)
+      let needDx = i > 0 || inputGradient
+      guard needDx else {
+        try block.conv1.backward(
+          parameters, ws, col: s.col1, dy: dh1, batch: batch, steps: steps, dx: nil)
+        if let downsample = block.downsample {
+          try downsample.backward(parameters, x: s.x, dy: dOut, rows: rows, dx: nil)
+        }
+        break
+      }
+      let dx = try ws.slice("tcn\(i).dx", models * rows * cin)
+      try block.conv1.backward(
+        parameters, ws, col: s.col1, dy: dh1, batch: batch, steps: steps, dx: dx)
+      if let downsample = block.downsample {
+        let dres = try ws.slice("tcn\(i).dres", models * rows * cin)
+        try downsample.backward(parameters, x: s.x, dy: dOut, rows: rows, dx: dres)
+        try be.add(dres, into: dx, count: models * rows * cin)
+      } else {
+        try be.add(dOut, into: dx, count: n)
+      }
+      dOut = dx
+    }
+    return inputGradient ? dOut : nil
+  }
+}

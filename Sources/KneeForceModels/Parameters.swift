@@ -1,0 +1,172 @@
+import KneeForceCompute
+
+/// One PyTorch-named tensor of one model, e.g. `lstm.weight_hh_l0_reverse` `[4H, H]`.
+public struct NamedTensor {
+  public let name: String
+  public let shape: [Int]
+  /// Offset of model 0's copy in the flat parameter buffer; model m adds `m * blockStride`.
+  public let offset: Int
+  public let blockStride: Int
+  public var count: Int { shape.reduce(1, *) }
+
+  public func offset(model: Int) -> Int { offset + model * blockStride }
+}
+
+/// Where each layer's weights live in one flat buffer. Weights are grouped in blocks laid out
+/// `[models][...]`, so the same tensor of several models (leave-one-subject-out folds trained
+/// in lockstep) sits at a fixed stride: one strided-batched GEMM serves them all, and one
+/// Adam launch updates every parameter of every model.
+public struct ParameterLayout {
+  public let models: Int
+  public private(set) var tensors: [NamedTensor] = []
+  public private(set) var count = 0
+  /// (offset, perModel) of each block, for per-model reductions.
+  public private(set) var blocks: [(offset: Int, perModel: Int)] = []
+
+  public init(models: Int) { self.models = models }
+
+  /// Reserves a block holding, per model, the given tensors back to back; returns the block's
+  /// offset (model 0's first tensor).
+  public mutating func block(_ parts: [(name: String, shape: [Int])]) -> Int {
+    let start = count
+    let perModel = parts.reduce(0) { $0 + $1.shape.reduce(1, *) }
+    var inner = 0
+    for part in parts {
+      tensors.append(
+        NamedTensor(name: part.name, shape: part.shape, offset: start + inner, blockStride: perModel))
+      inner += part.shape.reduce(1, *)
+    }
+    blocks.append((start, perModel))
+    count += perModel * models
+    return start
+  }
+
+  public func tensor(named name: String) -> NamedTensor? { tensors.first { $0.name == name } }
+}
+
+/// Parameters, their gradients and Adam's moments, as four flat device buffers.
+public final class ParameterStore {
+  public let backend: ComputeBackend
+  public let layout: ParameterLayout
+  public let values: DeviceBuffer
+  public let gradients: DeviceBuffer
+  let adamM: DeviceBuffer
+  let adamV: DeviceBuffer
+  let scalars: DeviceBuffer
+  public private(set) var adamSteps = 0
+
+  public init(layout: ParameterLayout, backend: ComputeBackend) throws {
+    self.backend = backend
+    self.layout = layout
+    values = try backend.makeBuffer(count: layout.count)
+    gradients = try backend.makeBuffer(count: layout.count)
+    adamM = try backend.makeBuffer(count: layout.count)
+    adamV = try backend.makeBuffer(count: layout.count)
+    scalars = try backend.makeBuffer(count: 4)
+  }
+
+  public func slice(_ offset: Int) -> BufferSlice { BufferSlice(values, offset: offset) }
+  public func gradient(_ offset: Int) -> BufferSlice { BufferSlice(gradients, offset: offset) }
+
+  /// Host copy of one model's tensor (values or gradients).
+  public func read(_ name: String, model: Int = 0, gradient: Bool = false) throws -> [Float] {
+    guard let t = layout.tensor(named: name) else {
+      throw ModelError.unknownTensor(name)
+    }
+    return try backend.download(
+      BufferSlice(gradient ? gradients : values, offset: t.offset(model: model)), count: t.count)
+  }
+
+  public func write(_ name: String, _ data: [Float], model: Int = 0) throws {
+    guard let t = layout.tensor(named: name) else { throw ModelError.unknownTensor(name) }
+    guard data.count == t.count else {
+      throw ModelError.shapeMismatch(name, expected: t.shape, got: "\(data.count) values")
+    }
+    try backend.upload(data, to: BufferSlice(values, offset: t.offset(model: model)))
+  }
+
+  /// Every parameter of every model at once, in layout order.
+  public func readAll() throws -> [Float] { try backend.download(values) }
+  public func writeAll(_ data: [Float]) throws {
+    precondition(data.count == layout.count)
+    try backend.upload(data, to: BufferSlice(values))
+  }
+
+  /// Adam over all parameters, with global-norm clipping (`maxNorm > 0`) computed on the
+  /// device. With several models the norm spans them all; per-model clipping comes with the
+  /// fold-batched sweep.
+  public func adamStep(
+    lr: Float, beta1: Float = 0.9, beta2: Float = 0.999, eps: Float = 1e-8,
+    weightDecay: Float = 0, decoupled: Bool = false, maxNorm: Float = 0
+  ) throws {
+    adamSteps += 1
+    let norm = BufferSlice(scalars, offset: 0)
+    if maxNorm > 0 {
+      try backend.sumSquares(BufferSlice(gradients), count: layout.count, into: norm)
+    }
+    try backend.adam(
+      parameters: BufferSlice(values), gradients: BufferSlice(gradients), m: BufferSlice(adamM),
+      v: BufferSlice(adamV), count: layout.count,
+      step: AdamStep(
+        lr: lr, beta1: beta1, beta2: beta2, eps: eps, weightDecay: weightDecay,
+        decoupled: decoupled, step: adamSteps),
+      maxNorm: maxNorm, normSquared: norm)
+  }
+
+  /// Global L2 norm of all gradients, read back (for logs and tests).
+  public func gradientNorm() throws -> Float {
+    let out = BufferSlice(scalars, offset: 1)
+    try backend.sumSquares(BufferSlice(gradients), count: layout.count, into: out)
+    return try backend.download(out, count: 1)[0].squareRoot()
+  }
+
+  /// PyTorch's default initialisation, drawn on the host from a seeded generator so the same
+  /// seed gives the same weights on every backend.
+  public func initialize(seed: UInt64, bound: (NamedTensor) -> Float) throws {
+    var rng = SplitMix64(seed: seed)
+    var host = [Float](repeating: 0, count: layout.count)
+    for model in 0..<layout.models {
+      for t in layout.tensors {
+        let b = bound(t)
+        let start = t.offset(model: model)
+        for i in 0..<t.count { host[start + i] = rng.nextFloat(in: -b...b) }
+      }
+    }
+    try writeAll(host)
+  }
+}
+
+public enum ModelError: Error, CustomStringConvertible {
+  case unknownTensor(String)
+  case shapeMismatch(String, expected: [Int], got: String)
+  case invalidConfig(String)
+
+  public var description: String {
+    switch self {
+    case .unknownTensor(let name): return "no parameter tensor named '\(name)'"
+    case .shapeMismatch(let name, let expected, let got):
+      return "tensor '\(name)': expected shape \(expected), got \(got)"
+    case .invalidConfig(let why): return "invalid model configuration: \(why)"
+    }
+  }
+}
+
+/// Buffers a model reuses from step to step, reallocated only when a size changes, so the
+/// training loop allocates nothing in steady state.
+final class Workspace {
+  let backend: ComputeBackend
+  private var buffers: [String: DeviceBuffer] = [:]
+
+  init(backend: ComputeBackend) { self.backend = backend }
+
+  func buffer(_ name: String, _ count: Int) throws -> DeviceBuffer {
+    if let b = buffers[name], b.count == count { return b }
+    let b = try backend.makeBuffer(count: count)
+    buffers[name] = b
+    return b
+  }
+
+  func slice(_ name: String, _ count: Int) throws -> BufferSlice {
+    BufferSlice(try buffer(name, count))
+  }
+}
