@@ -37,7 +37,8 @@ let package = Package(
     ),
     .testTarget(name: "KneeForceComputeTests", dependencies: ["KneeForceCompute"]),
     .testTarget(
-      name: "KneeForceModelsTests", dependencies: ["KneeForceModels", "KneeForceCompute", "SafeTensors"],
+      name: "KneeForceModelsTests",
+      dependencies: ["KneeForceModels", "KneeForceCompute", "SafeTensors"],
       resources: [.copy("Fixtures")]),
     .testTarget(name: "KneeForceDataTests", dependencies: ["KneeForceData"]),
     .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors"]),

@@ -94,8 +94,7 @@ public struct ConvShape: Equatable {
   public var kernel: Int
   public var dilation: Int
 
-  public init(models: Int = 1, batch: Int, steps: Int, channels: Int, kernel: Int, dilation: Int)
-  {
+  public init(models: Int = 1, batch: Int, steps: Int, channels: Int, kernel: Int, dilation: Int) {
     self.models = models
     self.batch = batch
     self.steps = steps

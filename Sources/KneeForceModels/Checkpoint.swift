@@ -70,6 +70,15 @@ public enum Checkpoint {
   public static func save(
     _ model: SequenceModel, index: Int = 0, extra: [String: Any] = [:], to url: URL
   ) throws {
+    let reserved = Set(
+      [
+        "model", "inputs", "outputs", "hidden", "layers", "mlp", "channels", "levels",
+        "kernel_size", "dropout",
+      ])
+    if let clash = extra.keys.sorted().first(where: reserved.contains) {
+      throw LoadError(
+        description: "checkpoint metadata key '\(clash)' is reserved for the architecture")
+    }
     var object = extra
     let configData = try JSONEncoder().encode(model.config)
     if let fields = try JSONSerialization.jsonObject(with: configData) as? [String: Any] {
@@ -88,7 +97,9 @@ public enum Checkpoint {
 
   /// Reads the architecture with messages that name the offending field.
   static func parseConfig(_ o: [String: Any]) throws -> ModelConfig {
-    guard let name = o["model"] else { throw ModelError.invalidConfig("missing required field 'model'") }
+    guard let name = o["model"] else {
+      throw ModelError.invalidConfig("missing required field 'model'")
+    }
     guard let text = name as? String, let kind = ModelConfig.Kind(rawValue: text) else {
       throw ModelError.invalidConfig(
         "unknown model '\(name)' in field 'model' (expected bilstm_mlp or tcn)")
@@ -106,7 +117,9 @@ public enum Checkpoint {
     let lstm = kind == .bilstmMLP
     var mlp: [Int]?
     if lstm {
-      guard let raw = o["mlp"] else { throw ModelError.invalidConfig("missing required field 'mlp'") }
+      guard let raw = o["mlp"] else {
+        throw ModelError.invalidConfig("missing required field 'mlp'")
+      }
       guard let list = raw as? [NSNumber] else {
         throw ModelError.invalidConfig("field 'mlp' must be an array of two integers, got \(raw)")
       }

@@ -66,7 +66,8 @@ public final class BiLSTMMLP: SequenceModel {
     var lstm: [BidirectionalLSTM] = []
     for l in 0..<config.layers! {
       lstm.append(
-        BidirectionalLSTM(&layout, index: l, inputs: l == 0 ? config.inputs : 2 * hidden,
+        BidirectionalLSTM(
+          &layout, index: l, inputs: l == 0 ? config.inputs : 2 * hidden,
           hidden: hidden))
     }
     let widths = [2 * hidden] + config.mlp! + [config.outputs]
@@ -163,8 +164,11 @@ public final class TCN: SequenceModel {
   private var input: BufferSlice?
   private var p: Float = 0
   // Per block: input, conv1 col, h1, conv2 col, h2, out.
-  private var saved: [(x: BufferSlice, col1: BufferSlice, h1: BufferSlice, col2: BufferSlice,
-    h2: BufferSlice, out: BufferSlice)] = []
+  private var saved:
+    [(
+      x: BufferSlice, col1: BufferSlice, h1: BufferSlice, col2: BufferSlice,
+      h2: BufferSlice, out: BufferSlice
+    )] = []
 
   init(_ config: ModelConfig, backend: ComputeBackend, models: Int) throws {
     self.config = config

@@ -33,7 +33,8 @@ public struct ParameterLayout {
     var inner = 0
     for part in parts {
       tensors.append(
-        NamedTensor(name: part.name, shape: part.shape, offset: start + inner, blockStride: perModel))
+        NamedTensor(
+          name: part.name, shape: part.shape, offset: start + inner, blockStride: perModel))
       inner += part.shape.reduce(1, *)
     }
     blocks.append((start, perModel))

@@ -21,7 +21,8 @@ final class PyTorchParityTests: XCTestCase {
         let x = try io.tensor("x")
         let (batch, steps) = (x.shape[0], x.shape[1])
         let xb = try backend.makeBuffer(try x.floats())
-        let y = try model.forward(BufferSlice(xb), batch: batch, steps: steps, training: false, seed: 0)
+        let y = try model.forward(
+          BufferSlice(xb), batch: batch, steps: steps, training: false, seed: 0)
         let yCount = batch * steps * model.config.outputs
         assertClose(try backend.download(y, count: yCount), try io.floats("y"), "\(what) y")
         let dy = try backend.makeBuffer(try io.floats("dy"))
@@ -41,8 +42,9 @@ final class PyTorchParityTests: XCTestCase {
     for backend in try TestBackends.all() {
       for name in Self.cases {
         let io = try SafeTensorsFile.read(from: fixtureURL("\(name).io.safetensors"))
-        let settings = try JSONSerialization.jsonObject(
-          with: Data(io.metadata["adam"]!.utf8)) as! [String: Double]
+        let settings =
+          try JSONSerialization.jsonObject(
+            with: Data(io.metadata["adam"]!.utf8)) as! [String: Double]
         for (prefix, decoupled) in [("adam", false), ("adamw", true)] {
           let model = try Checkpoint.load(
             from: fixtureURL("\(name).ckpt.safetensors"), backend: backend

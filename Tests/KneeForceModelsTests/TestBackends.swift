@@ -21,7 +21,8 @@ enum TestBackends {
     case .success(let backend): return [cpu, backend]
     case .failure(let error):
       if ProcessInfo.processInfo.environment["KNEEFORCE_REQUIRE_OPENCL"] == "1" {
-        XCTFail("OpenCL required (KNEEFORCE_REQUIRE_OPENCL=1) but unavailable: \(error)",
+        XCTFail(
+          "OpenCL required (KNEEFORCE_REQUIRE_OPENCL=1) but unavailable: \(error)",
           file: file, line: line)
       }
       return [cpu]

@@ -140,7 +140,8 @@ public final class CPUBackend: ComputeBackend {
     let scale = 1 / (1 - p)
     let mixed = kneeforceHash(seed)
     for i in 0..<count {
-      let keep = Float(kneeforceHash(UInt32(truncatingIfNeeded: i) ^ mixed) >> 8)
+      let keep =
+        Float(kneeforceHash(UInt32(truncatingIfNeeded: i) ^ mixed) >> 8)
         * (1.0 / 16_777_216.0) >= p
       px[i] = keep ? max(px[i], 0) * scale : 0
     }

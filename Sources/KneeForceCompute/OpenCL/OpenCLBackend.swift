@@ -153,7 +153,8 @@ public final class OpenCLBackend: ComputeBackend {
     let status = binary.withUnsafeMutableBufferPointer { buffer -> cl_int in
       var pointer: UnsafeMutablePointer<UInt8>? = buffer.baseAddress
       return clGetProgramInfo(
-        program, cl_program_info(CL_PROGRAM_BINARIES), MemoryLayout<UnsafeMutablePointer<UInt8>>.size,
+        program, cl_program_info(CL_PROGRAM_BINARIES),
+        MemoryLayout<UnsafeMutablePointer<UInt8>>.size,
         &pointer, nil)
     }
     return status == CL_SUCCESS ? binary : nil
@@ -169,8 +170,7 @@ public final class OpenCLBackend: ComputeBackend {
     return kernel
   }
 
-  func mem(_ slice: BufferSlice, _ count: Int, _ what: @autoclosure () -> String) throws -> cl_mem
-  {
+  func mem(_ slice: BufferSlice, _ count: Int, _ what: @autoclosure () -> String) throws -> cl_mem {
     guard let buffer = slice.buffer as? CLBuffer else { throw ComputeError.wrongBuffer(what()) }
     guard slice.offset >= 0, count >= 0, slice.offset + count <= buffer.count else {
       throw ComputeError.outOfBounds(

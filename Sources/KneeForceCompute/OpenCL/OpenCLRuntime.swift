@@ -12,7 +12,8 @@ public enum OpenCLError: Error, CustomStringConvertible {
 
   public var description: String {
     switch self {
-    case .call(let name, let code): return "OpenCL call \(name) failed with \(openCLErrorName(code))"
+    case .call(let name, let code):
+      return "OpenCL call \(name) failed with \(openCLErrorName(code))"
     case .noPlatform(let why): return "no OpenCL platform: \(why)"
     case .noDevice(let why): return why
     case .build(let device, let log):
@@ -103,8 +104,9 @@ public func listOpenCLDevices() throws -> [OpenCLDeviceInfo] {
   var result: [OpenCLDeviceInfo] = []
   for case let platform? in platforms {
     var deviceCount: cl_uint = 0
-    guard clGetDeviceIDs(platform, cl_device_type(CL_DEVICE_TYPE_ALL), 0, nil, &deviceCount)
-      == CL_SUCCESS, deviceCount > 0
+    guard
+      clGetDeviceIDs(platform, cl_device_type(CL_DEVICE_TYPE_ALL), 0, nil, &deviceCount)
+        == CL_SUCCESS, deviceCount > 0
     else { continue }
     var devices = [cl_device_id?](repeating: nil, count: Int(deviceCount))
     try clCheck(

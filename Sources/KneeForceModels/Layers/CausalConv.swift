@@ -42,7 +42,8 @@ struct CausalConv {
     let rows = batch * steps
     let width = inputs * kernel
     let col = try ws.slice("\(name).col", models * rows * width)
-    try p.backend.causalIm2col(x, into: col, shape: shape(models: models, batch: batch, steps: steps))
+    try p.backend.causalIm2col(
+      x, into: col, shape: shape(models: models, batch: batch, steps: steps))
     try p.backend.gemm(
       Gemm(
         transB: true, m: rows, n: outputs, k: width, a: col, lda: width, strideA: rows * width,

@@ -1,0 +1,72 @@
+import ArgumentParser
+import Foundation
+import KneeForceCompute
+import KneeForceModels
+import SafeTensors
+
+struct ForwardCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "forward",
+    abstract: "Run a checkpoint on raw tensors: the interop and verification command.",
+    discussion: """
+      INPUT is a safetensors file with `x` [B, T, n_in] (F32). OUTPUT receives `y` [B, T, n_out].
+      If INPUT also holds `dy` [B, T, n_out], OUTPUT also receives `dx` and `grad.<name>` for
+      every parameter: the gradients of sum(y * dy). No normalisation is applied and dropout is
+      off, so the numbers can be compared one to one with PyTorch
+      (scripts/torch_checkpoint.py runs the same checkpoint there).
+      """)
+
+  @Option(help: "Checkpoint (.safetensors) written by KneeForce or by PyTorch.")
+  var checkpoint: String
+
+  @Option(help: "Safetensors file holding `x` and optionally `dy`.")
+  var input: String
+
+  @Option(help: "Safetensors file to write (atomically).")
+  var output: String
+
+  @Option(help: "auto | cpu | opencl[:INDEX] (see `kneeforce devices`).")
+  var device = "auto"
+
+  func run() throws {
+    guard let selection = DeviceSelection(argument: device) else {
+      throw ValidationError("--device \(device): expected auto, cpu, opencl or opencl:INDEX")
+    }
+    let backend = try makeBackend(selection)
+    let model = try Checkpoint.load(
+      from: URL(fileURLWithPath: checkpoint), backend: backend
+    ).model
+    let inputs = try SafeTensorsFile.read(from: URL(fileURLWithPath: input))
+    let x = try inputs.tensor("x", file: input)
+    guard x.shape.count == 3, x.shape[2] == model.config.inputs else {
+      throw ValidationError(
+        "\(input): tensor 'x' has shape \(x.shape), expected [B, T, \(model.config.inputs)]")
+    }
+    let (batch, steps) = (x.shape[0], x.shape[1])
+    let outShape = [batch, steps, model.config.outputs]
+    let xb = try backend.makeBuffer(try inputs.floats("x", file: input))
+    let y = try model.forward(
+      BufferSlice(xb), batch: batch, steps: steps, training: false, seed: 0)
+    var tensors: [String: Tensor] = [
+      "y": Tensor(floats: try backend.download(y, count: outShape.reduce(1, *)), shape: outShape)
+    ]
+    if let dyTensor = inputs.tensors["dy"] {
+      guard dyTensor.shape == outShape else {
+        throw ValidationError(
+          "\(input): tensor 'dy' has shape \(dyTensor.shape), expected \(outShape)")
+      }
+      let dyb = try backend.makeBuffer(try inputs.floats("dy", file: input))
+      let dx = try model.backward(BufferSlice(dyb), inputGradient: true)!
+      tensors["dx"] = Tensor(
+        floats: try backend.download(dx, count: x.elementCount), shape: x.shape)
+      for t in model.parameters.layout.tensors {
+        tensors["grad.\(t.name)"] = Tensor(
+          floats: try model.parameters.read(t.name, gradient: true), shape: t.shape)
+      }
+    }
+    try SafeTensorsFile(tensors: tensors).write(to: URL(fileURLWithPath: output))
+    print(
+      "wrote \(output): y \(outShape)\(tensors["dx"] != nil ? ", dx and parameter gradients" : "") on \(backend.deviceName)"
+    )
+  }
+}
