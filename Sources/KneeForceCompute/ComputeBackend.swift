@@ -145,6 +145,9 @@ public protocol ComputeBackend: AnyObject {
   var kind: BackendKind { get }
   /// Human-readable device description, e.g. "cpu (OpenBLAS, 2 threads)".
   var deviceName: String { get }
+  /// FLOPs issued through `gemm` (2·m·n·k per product) since creation or the last reset: the
+  /// bulk of the models' work, counted where it happens rather than estimated.
+  var gemmFLOPs: Double { get set }
 
   /// A zero-filled buffer of `count` floats.
   func makeBuffer(count: Int) throws -> DeviceBuffer

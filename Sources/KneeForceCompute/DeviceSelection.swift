@@ -69,6 +69,10 @@ public func makeBackend(
       throw DeviceSelectionError(
         description: "--device \(selection): OpenCL is not available: \(error)")
     }
+    guard !devices.isEmpty else {
+      throw DeviceSelectionError(
+        description: "--device \(selection): OpenCL platforms exist but list no device")
+    }
     let chosen: OpenCLDeviceInfo
     if let index {
       guard index < devices.count else {

@@ -56,9 +56,11 @@ public func relativeError(_ a: [Float], _ b: [Float]) -> Float {
   var diff: Float = 0
   var scale: Float = 0
   for i in 0..<a.count {
-    diff = max(diff, abs(a[i] - b[i]))
+    let d = abs(a[i] - b[i])
+    // Swift's max drops a NaN argument, so NaNs are caught explicitly.
+    if d.isNaN || b[i].isNaN { return .nan }
+    diff = max(diff, d)
     scale = max(scale, abs(b[i]))
   }
-  if diff.isNaN { return .nan }
   return scale > 0 ? diff / scale : diff
 }

@@ -3,8 +3,6 @@ import Foundation
 // CPU twins of Kernels/lstm_gates_forward.cl, Kernels/lstm_gates_backward.cl and
 // Kernels/bidirectional.cl. Same layouts, same arithmetic; see those files for the why.
 
-@inline(__always) private func sigmoid(_ x: Float) -> Float { 1 / (1 + expf(-x)) }
-
 extension CPUBackend {
   public func bidirectionalInput(
     _ x: BufferSlice, into xs: BufferSlice, models: Int, batch: Int, steps: Int, width: Int
@@ -59,32 +57,40 @@ extension CPUBackend {
     let pc = try pointer(cell, groups * B * T * H, "lstmGatesForward cell")
     let ph = try pointer(hprev, groups * B * T * H, "lstmGatesForward hprev")
     let py = try pointer(output, shape.models * B * T * 2 * H, "lstmGatesForward output")
-    for g in 0..<groups {
+    // Rows (g, b) are independent; with two directions each thread takes one direction.
+    parallelRows(groups * B, work: groups * B * H) { row in
+      let (g, b) = (row / B, row % B)
       let (m, d) = (g / 2, g % 2)
       let t = d == 0 ? s : T - 1 - s
-      for b in 0..<B {
-        let gates = pgx + ((g * B + b) * T + s) * G
-        let recurrent = pgh + (g * B + b) * G
-        let bi = pbi + g * G
-        let bh = pbh + g * G
-        let c = pc + ((g * B + b) * T + s) * H
-        let y = py + ((m * B + b) * T + t) * 2 * H + d * H
-        for j in 0..<H {
-          let i = sigmoid(gates[j] + recurrent[j] + bi[j] + bh[j])
-          let f = sigmoid(gates[H + j] + recurrent[H + j] + bi[H + j] + bh[H + j])
-          let gg = tanhf(gates[2 * H + j] + recurrent[2 * H + j] + bi[2 * H + j] + bh[2 * H + j])
-          let o = sigmoid(gates[3 * H + j] + recurrent[3 * H + j] + bi[3 * H + j] + bh[3 * H + j])
-          let cPrev: Float = s > 0 ? c[j - H] : 0
-          let cNew = f * cPrev + i * gg
-          let h = o * tanhf(cNew)
-          gates[j] = i
-          gates[H + j] = f
-          gates[2 * H + j] = gg
-          gates[3 * H + j] = o
-          c[j] = cNew
-          if s + 1 < T { ph[((g * B + b) * T + s + 1) * H + j] = h }
-          y[j] = h
+      let gates = pgx + ((g * B + b) * T + s) * G
+      let rec = pgh + (g * B + b) * G
+      let bi = pbi + g * G
+      let bh = pbh + g * G
+      let c = pc + ((g * B + b) * T + s) * H
+      let h = s + 1 < T ? ph + ((g * B + b) * T + s + 1) * H : nil
+      let y = py + ((m * B + b) * T + t) * 2 * H + d * H
+      var j = 0
+      while j < H {
+        let n = min(8, H - j)
+        func pre(_ k: Int) -> Float8 {
+          gates.load8(k * H + j, n) + rec.load8(k * H + j, n) + bi.load8(k * H + j, n)
+            + bh.load8(k * H + j, n)
         }
+        let i = vsigmoid(pre(0))
+        let f = vsigmoid(pre(1))
+        let gg = vtanh(pre(2))
+        let o = vsigmoid(pre(3))
+        let cPrev = s > 0 ? c.load8(j - H, n) : Float8()
+        let cNew = f * cPrev + i * gg
+        let hNew = o * vtanh(cNew)
+        gates.store8(i, j, n)
+        gates.store8(f, H + j, n)
+        gates.store8(gg, 2 * H + j, n)
+        gates.store8(o, 3 * H + j, n)
+        c.store8(cNew, j, n)
+        h?.store8(hNew, j, n)
+        y.store8(hNew, j, n)
+        j += 8
       }
     }
   }
@@ -101,29 +107,45 @@ extension CPUBackend {
     let pdh = try pointer(dhRecurrent, groups * B * H, "lstmGatesBackward dhRecurrent")
     let pdc = try pointer(dCell, groups * B * H, "lstmGatesBackward dCell")
     let pdg = try pointer(dGates, groups * B * T * G, "lstmGatesBackward dGates")
-    for g in 0..<groups {
+    parallelRows(groups * B, work: groups * B * H) { row in
+      let (g, b) = (row / B, row % B)
       let (m, d) = (g / 2, g % 2)
       let t = d == 0 ? s : T - 1 - s
-      for b in 0..<B {
-        let act = pa + ((g * B + b) * T + s) * G
-        let dact = pdg + ((g * B + b) * T + s) * G
-        let c = pc + ((g * B + b) * T + s) * H
-        let dy = pdy + ((m * B + b) * T + t) * 2 * H + d * H
-        let dhr = pdh + (g * B + b) * H
-        let dcs = pdc + (g * B + b) * H
-        for j in 0..<H {
-          let (i, f, gg, o) = (act[j], act[H + j], act[2 * H + j], act[3 * H + j])
-          let cPrev: Float = s > 0 ? c[j - H] : 0
-          let tc = tanhf(c[j])
-          let dh = dy[j] + dhr[j]
-          let dc = dcs[j] + dh * o * (1 - tc * tc)
-          dcs[j] = dc * f
-          dact[j] = dc * gg * i * (1 - i)
-          dact[H + j] = dc * cPrev * f * (1 - f)
-          dact[2 * H + j] = dc * i * (1 - gg * gg)
-          dact[3 * H + j] = dh * tc * o * (1 - o)
-        }
+      let act = pa + ((g * B + b) * T + s) * G
+      let dact = pdg + ((g * B + b) * T + s) * G
+      let c = pc + ((g * B + b) * T + s) * H
+      let dy = pdy + ((m * B + b) * T + t) * 2 * H + d * H
+      let dhr = pdh + (g * B + b) * H
+      let dcs = pdc + (g * B + b) * H
+      var j = 0
+      while j < H {
+        let n = min(8, H - j)
+        let i = act.load8(j, n)
+        let f = act.load8(H + j, n)
+        let gg = act.load8(2 * H + j, n)
+        let o = act.load8(3 * H + j, n)
+        let cPrev = s > 0 ? c.load8(j - H, n) : Float8()
+        let tc = vtanh(c.load8(j, n))
+        let dh = dy.load8(j, n) + dhr.load8(j, n)
+        let dc = dcs.load8(j, n) + dh * o * (1 - tc * tc)
+        dcs.store8(dc * f, j, n)
+        dact.store8(dc * gg * i * (1 - i), j, n)
+        dact.store8(dc * cPrev * f * (1 - f), H + j, n)
+        dact.store8(dc * i * (1 - gg * gg), 2 * H + j, n)
+        dact.store8(dh * tc * o * (1 - o), 3 * H + j, n)
+        j += 8
       }
+    }
+  }
+
+  /// One work item per (group, sequence) row, in `threads` contiguous chunks; small steps run
+  /// on the calling thread, where a hand-off would cost more than the work.
+  @inline(__always)
+  func parallelRows(_ rows: Int, work: Int, _ body: (Int) -> Void) {
+    let parts = work < 4096 ? 1 : min(threads, rows)
+    let chunk = (rows + parts - 1) / parts
+    parallel(parts) { part in
+      for row in (part * chunk)..<min((part + 1) * chunk, rows) { body(row) }
     }
   }
 }

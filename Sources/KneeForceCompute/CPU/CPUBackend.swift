@@ -29,21 +29,59 @@ public enum ComputeError: Error, CustomStringConvertible {
   }
 }
 
-/// The CPU backend: CBLAS (OpenBLAS) for GEMM and plain Swift loops for the rest. It never
+/// The CPU backend: CBLAS (OpenBLAS) for GEMM and SIMD Swift loops for the rest. It never
 /// touches OpenCL, so it stays fast where the only OpenCL is PoCL.
+///
+/// It schedules its own threads and runs BLAS single-threaded: the biLSTM's per-step GEMMs are
+/// too small for BLAS's threading to pay, while its two directions (and fold models) are
+/// independent, so each thread takes whole batch items of a strided-batched GEMM and the gate
+/// rows that follow. Large single GEMMs are split into row or column blocks, one per thread.
 public final class CPUBackend: ComputeBackend {
   public let kind = BackendKind.cpu
+  public var gemmFLOPs: Double = 0
+  /// Worker threads for GEMM blocks and elementwise loops.
+  public let threads: Int
 
   public init(threads: Int? = nil) {
-    if let threads { kf_blas_set_threads(Int32(threads)) }
+    self.threads = max(1, threads ?? ProcessInfo.processInfo.activeProcessorCount)
+    kf_blas_set_threads(1)
   }
 
-  public var deviceName: String { "cpu (\(CPUBackend.blasDescription))" }
+  public var deviceName: String { "cpu (\(threads) threads, \(CPUBackend.blasName))" }
 
-  /// The BLAS library and its thread count, as OpenBLAS reports them.
+  /// The BLAS library as OpenBLAS describes its build.
+  public static var blasName: String {
+    kf_blas_config().map { String(cString: $0) } ?? "unknown BLAS"
+  }
+
   public static var blasDescription: String {
-    let config = kf_blas_config().map { String(cString: $0) } ?? "unknown BLAS"
-    return "\(config), \(kf_blas_threads()) threads"
+    "\(blasName); CPU backend threads: \(ProcessInfo.processInfo.activeProcessorCount)"
+  }
+
+  /// Runs `body(part)` for part in 0..<parts, on `threads` workers when worth it.
+  @inline(__always)
+  func parallel(_ parts: Int, _ body: (Int) -> Void) {
+    if parts <= 1 || threads == 1 {
+      for part in 0..<parts { body(part) }
+    } else {
+      DispatchQueue.concurrentPerform(iterations: parts, execute: body)
+    }
+  }
+
+  /// Splits 0..<count into `threads` contiguous chunks (multiples of 8 where possible) when
+  /// the loop is long enough to repay the hand-off; otherwise runs it in one piece.
+  @inline(__always)
+  func parallelRanges(_ count: Int, minimum: Int = 1 << 15, _ body: (Range<Int>) -> Void) {
+    let parts = count >= minimum ? threads : 1
+    if parts == 1 {
+      body(0..<count)
+      return
+    }
+    let chunk = ((count + parts - 1) / parts + 7) / 8 * 8
+    parallel(parts) { part in
+      let start = min(part * chunk, count)
+      body(start..<min(start + chunk, count))
+    }
   }
 
   public func makeBuffer(count: Int) throws -> DeviceBuffer { HostBuffer(count: count) }
@@ -83,6 +121,7 @@ public final class CPUBackend: ComputeBackend {
   public func synchronize() throws {}
 
   public func gemm(_ g: Gemm) throws {
+    gemmFLOPs += 2 * Double(g.m) * Double(g.n) * Double(g.k) * Double(g.batch)
     let aRows = g.transA ? g.k : g.m
     let aCols = g.transA ? g.m : g.k
     let bRows = g.transB ? g.n : g.k
@@ -93,127 +132,36 @@ public final class CPUBackend: ComputeBackend {
     let a = try pointer(g.a, extent(aRows, aCols, g.lda, g.strideA), "gemm A")
     let b = try pointer(g.b, extent(bRows, bCols, g.ldb, g.strideB), "gemm B")
     let c = try pointer(g.c, extent(g.m, g.n, g.ldc, g.strideC), "gemm C")
-    for i in 0..<g.batch {
+    guard g.m > 0, g.n > 0 else { return }
+    /// C[m0..<m1, n0..<n1] of batch item i: every operand offset stays a plain pointer shift.
+    func block(_ i: Int, _ m0: Int, _ m1: Int, _ n0: Int, _ n1: Int) {
+      let ai = a + i * g.strideA + (g.transA ? m0 : m0 * g.lda)
+      let bi = b + i * g.strideB + (g.transB ? n0 * g.ldb : n0)
       cblas_sgemm(
         CblasRowMajor, g.transA ? CblasTrans : CblasNoTrans, g.transB ? CblasTrans : CblasNoTrans,
-        Int32(g.m), Int32(g.n), Int32(g.k), g.alpha, a + i * g.strideA, Int32(g.lda),
-        b + i * g.strideB, Int32(g.ldb), g.beta, c + i * g.strideC, Int32(g.ldc))
+        Int32(m1 - m0), Int32(n1 - n0), Int32(g.k), g.alpha, ai, Int32(g.lda), bi, Int32(g.ldb),
+        g.beta, c + i * g.strideC + m0 * g.ldc + n0, Int32(g.ldc))
     }
-  }
-
-  public func addBias(_ y: BufferSlice, bias: BufferSlice, rows: Int, cols: Int, models: Int)
-    throws
-  {
-    let py = try pointer(y, models * rows * cols, "addBias y")
-    let pb = try pointer(bias, models * cols, "addBias bias")
-    for m in 0..<models {
-      let bm = pb + m * cols
-      for r in 0..<rows {
-        let row = py + (m * rows + r) * cols
-        for c in 0..<cols { row[c] += bm[c] }
+    let flops = 2 * g.m * g.n * g.k * g.batch
+    if threads == 1 || flops < 1 << 21 {
+      for i in 0..<g.batch { block(i, 0, g.m, 0, g.n) }
+    } else if g.batch >= threads {
+      parallel(threads) { t in
+        for i in stride(from: t, to: g.batch, by: threads) { block(i, 0, g.m, 0, g.n) }
       }
-    }
-  }
-
-  public func sumRows(
-    _ dy: BufferSlice, into dbias: BufferSlice, rows: Int, cols: Int, models: Int,
-    accumulate: Bool
-  ) throws {
-    let pd = try pointer(dy, models * rows * cols, "sumRows dy")
-    let pb = try pointer(dbias, models * cols, "sumRows dbias")
-    for m in 0..<models {
-      let bm = pb + m * cols
-      if !accumulate { bm.update(repeating: 0, count: cols) }
-      for r in 0..<rows {
-        let row = pd + (m * rows + r) * cols
-        for c in 0..<cols { bm[c] += row[c] }
+    } else {
+      // Split the larger of M and N into one block per thread (multiples of 16 rows/cols).
+      let splitRows = g.m >= g.n
+      let extentToSplit = splitRows ? g.m : g.n
+      let chunk = ((extentToSplit + threads - 1) / threads + 15) / 16 * 16
+      let parts = (extentToSplit + chunk - 1) / chunk
+      for i in 0..<g.batch {
+        parallel(parts) { part in
+          let lo = part * chunk
+          let hi = min(lo + chunk, extentToSplit)
+          if splitRows { block(i, lo, hi, 0, g.n) } else { block(i, 0, g.m, lo, hi) }
+        }
       }
-    }
-  }
-
-  public func reluDropoutForward(_ x: BufferSlice, count: Int, p: Float, seed: UInt32) throws {
-    let px = try pointer(x, count, "reluDropoutForward")
-    if p <= 0 {
-      for i in 0..<count { px[i] = max(px[i], 0) }
-      return
-    }
-    let scale = 1 / (1 - p)
-    let mixed = kneeforceHash(seed)
-    for i in 0..<count {
-      let keep =
-        Float(kneeforceHash(UInt32(truncatingIfNeeded: i) ^ mixed) >> 8)
-        * (1.0 / 16_777_216.0) >= p
-      px[i] = keep ? max(px[i], 0) * scale : 0
-    }
-  }
-
-  public func reluDropoutBackward(_ dy: BufferSlice, output y: BufferSlice, count: Int, p: Float)
-    throws
-  {
-    let pd = try pointer(dy, count, "reluDropoutBackward dy")
-    let py = try pointer(y, count, "reluDropoutBackward y")
-    let scale: Float = p > 0 ? 1 / (1 - p) : 1
-    for i in 0..<count { pd[i] = py[i] > 0 ? pd[i] * scale : 0 }
-  }
-
-  public func add(_ x: BufferSlice, into y: BufferSlice, count: Int) throws {
-    let px = try pointer(x, count, "add x")
-    let py = try pointer(y, count, "add y")
-    for i in 0..<count { py[i] += px[i] }
-  }
-
-  public func sumSquares(_ x: BufferSlice, count: Int, into out: BufferSlice) throws {
-    let px = try pointer(x, count, "sumSquares x")
-    let po = try pointer(out, 1, "sumSquares out")
-    // Accumulate in Double: the global gradient norm spans every parameter.
-    var total = 0.0
-    for i in 0..<count { total += Double(px[i]) * Double(px[i]) }
-    po[0] = Float(total)
-  }
-
-  public func mseLoss(
-    prediction y: BufferSlice, target: BufferSlice, count: Int, gradient dy: BufferSlice,
-    loss: BufferSlice
-  ) throws {
-    let py = try pointer(y, count, "mseLoss prediction")
-    let pt = try pointer(target, count, "mseLoss target")
-    let pd = try pointer(dy, count, "mseLoss gradient")
-    let pl = try pointer(loss, 1, "mseLoss loss")
-    var total = 0.0
-    let scale = 2 / Float(count)
-    for i in 0..<count {
-      let diff = py[i] - pt[i]
-      total += Double(diff) * Double(diff)
-      pd[i] = scale * diff
-    }
-    pl[0] = Float(total / Double(count))
-  }
-
-  public func adam(
-    parameters p: BufferSlice, gradients g: BufferSlice, m: BufferSlice, v: BufferSlice,
-    count: Int, step: AdamStep, maxNorm: Float, normSquared: BufferSlice
-  ) throws {
-    let pp = try pointer(p, count, "adam parameters")
-    let pg = try pointer(g, count, "adam gradients")
-    let pm = try pointer(m, count, "adam m")
-    let pv = try pointer(v, count, "adam v")
-    var clip: Float = 1
-    if maxNorm > 0 {
-      let norm = try pointer(normSquared, 1, "adam norm")[0].squareRoot()
-      clip = min(1, maxNorm / (norm + 1e-6))
-    }
-    let c = AdamCoefficients(step)
-    for i in 0..<count {
-      var grad = pg[i] * clip
-      var param = pp[i]
-      if step.decoupled {
-        param *= c.decay
-      } else {
-        grad += step.weightDecay * param
-      }
-      pm[i] = step.beta1 * pm[i] + (1 - step.beta1) * grad
-      pv[i] = step.beta2 * pv[i] + (1 - step.beta2) * grad * grad
-      pp[i] = param - c.stepSize * pm[i] / (pv[i].squareRoot() / c.sqrtCorrection2 + step.eps)
     }
   }
 }

@@ -25,6 +25,7 @@ enum KernelArg {
 /// in-order queue. All launches are asynchronous; `download` and `synchronize` wait.
 public final class OpenCLBackend: ComputeBackend {
   public let kind = BackendKind.opencl
+  public var gemmFLOPs: Double = 0
   public let device: OpenCLDeviceInfo
   /// Whether the program came from the on-disk cache, was built (miss) or rebuilt (corrupt).
   public let cacheOutcome: ProgramCache.Outcome
@@ -222,7 +223,7 @@ public final class OpenCLBackend: ComputeBackend {
       status == CL_SUCCESS
     else { throw OpenCLError.call("clCreateBuffer(\(bytes) bytes)", status) }
     let buffer = CLBuffer(mem: mem, count: count)
-    try fill(BufferSlice(buffer), count: max(count, 1), value: 0)
+    try fill(BufferSlice(buffer), count: count, value: 0)
     return buffer
   }
 
@@ -268,6 +269,7 @@ public final class OpenCLBackend: ComputeBackend {
   public func synchronize() throws { try clCheck(clFinish(queue), "clFinish") }
 
   public func gemm(_ g: Gemm) throws {
+    gemmFLOPs += 2 * Double(g.m) * Double(g.n) * Double(g.k) * Double(g.batch)
     let aRows = g.transA ? g.k : g.m
     let aCols = g.transA ? g.m : g.k
     let bRows = g.transB ? g.n : g.k

@@ -45,7 +45,10 @@ public enum KernelSources {
       }
       files = [:]
       for name in names where name.hasSuffix(".cl") {
-        files[name] = try String(contentsOf: url.appendingPathComponent(name), encoding: .utf8)
+        var text = try String(contentsOf: url.appendingPathComponent(name), encoding: .utf8)
+        // The embedded copies end without the file's final newline; match them exactly.
+        if text.hasSuffix("\n") { text.removeLast() }
+        files[name] = text
       }
       guard files["common.cl"] != nil else {
         throw OpenCLError.kernelSource(

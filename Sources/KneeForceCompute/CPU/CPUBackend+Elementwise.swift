@@ -1,0 +1,162 @@
+import Foundation
+
+// CPU twins of Kernels/elementwise.cl, Kernels/reduce.cl and Kernels/adam.cl.
+
+extension CPUBackend {
+  public func addBias(_ y: BufferSlice, bias: BufferSlice, rows: Int, cols: Int, models: Int)
+    throws
+  {
+    let py = try pointer(y, models * rows * cols, "addBias y")
+    let pb = try pointer(bias, models * cols, "addBias bias")
+    parallelRanges(models * rows, minimum: 1 << 15 / max(cols, 1)) { range in
+      for r in range {
+        let row = py + r * cols
+        let bm = pb + (r / rows) * cols
+        for c in 0..<cols { row[c] += bm[c] }
+      }
+    }
+  }
+
+  public func sumRows(
+    _ dy: BufferSlice, into dbias: BufferSlice, rows: Int, cols: Int, models: Int,
+    accumulate: Bool
+  ) throws {
+    let pd = try pointer(dy, models * rows * cols, "sumRows dy")
+    let pb = try pointer(dbias, models * cols, "sumRows dbias")
+    // Per model, threads sum disjoint column blocks, so no partial results need merging.
+    let colChunk = max(8, ((cols + threads - 1) / threads + 7) / 8 * 8)
+    let colParts = rows * cols >= 1 << 15 ? (cols + colChunk - 1) / colChunk : 1
+    for m in 0..<models {
+      let bm = pb + m * cols
+      let dm = pd + m * rows * cols
+      parallel(colParts) { part in
+        let c0 = colParts == 1 ? 0 : part * colChunk
+        let c1 = colParts == 1 ? cols : min(c0 + colChunk, cols)
+        if !accumulate { (bm + c0).update(repeating: 0, count: c1 - c0) }
+        for r in 0..<rows {
+          let row = dm + r * cols
+          for c in c0..<c1 { bm[c] += row[c] }
+        }
+      }
+    }
+  }
+
+  public func reluDropoutForward(_ x: BufferSlice, count: Int, p: Float, seed: UInt32) throws {
+    let px = try pointer(x, count, "reluDropoutForward")
+    if p <= 0 {
+      parallelRanges(count) { range in
+        for i in range { px[i] = max(px[i], 0) }
+      }
+      return
+    }
+    let scale = 1 / (1 - p)
+    let mixed = kneeforceHash(seed)
+    parallelRanges(count) { range in
+      for i in range {
+        let keep =
+          Float(kneeforceHash(UInt32(truncatingIfNeeded: i) ^ mixed) >> 8) * (1.0 / 16_777_216.0)
+          >= p
+        px[i] = keep ? max(px[i], 0) * scale : 0
+      }
+    }
+  }
+
+  public func reluDropoutBackward(_ dy: BufferSlice, output y: BufferSlice, count: Int, p: Float)
+    throws
+  {
+    let pd = try pointer(dy, count, "reluDropoutBackward dy")
+    let py = try pointer(y, count, "reluDropoutBackward y")
+    let scale: Float = p > 0 ? 1 / (1 - p) : 1
+    parallelRanges(count) { range in
+      var i = range.lowerBound
+      while i + 8 <= range.upperBound {
+        let yv = py.load8(i, 8)
+        let dv = pd.load8(i, 8) * scale
+        pd.store8(Float8(repeating: 0).replacing(with: dv, where: yv .> 0), i, 8)
+        i += 8
+      }
+      while i < range.upperBound {
+        pd[i] = py[i] > 0 ? pd[i] * scale : 0
+        i += 1
+      }
+    }
+  }
+
+  public func add(_ x: BufferSlice, into y: BufferSlice, count: Int) throws {
+    let px = try pointer(x, count, "add x")
+    let py = try pointer(y, count, "add y")
+    parallelRanges(count) { range in
+      for i in range { py[i] += px[i] }
+    }
+  }
+
+  public func sumSquares(_ x: BufferSlice, count: Int, into out: BufferSlice) throws {
+    let px = try pointer(x, count, "sumSquares x")
+    let po = try pointer(out, 1, "sumSquares out")
+    // Accumulate in Double: the global gradient norm spans every parameter.
+    var total = 0.0
+    var i = 0
+    while i + 8 <= count {
+      let v = px.load8(i, 8)
+      total += Double((v * v).sum())
+      i += 8
+    }
+    while i < count {
+      total += Double(px[i]) * Double(px[i])
+      i += 1
+    }
+    po[0] = Float(total)
+  }
+
+  public func mseLoss(
+    prediction y: BufferSlice, target: BufferSlice, count: Int, gradient dy: BufferSlice,
+    loss: BufferSlice
+  ) throws {
+    let py = try pointer(y, count, "mseLoss prediction")
+    let pt = try pointer(target, count, "mseLoss target")
+    let pd = try pointer(dy, count, "mseLoss gradient")
+    let pl = try pointer(loss, 1, "mseLoss loss")
+    var total = 0.0
+    let scale = 2 / Float(count)
+    for i in 0..<count {
+      let diff = py[i] - pt[i]
+      total += Double(diff) * Double(diff)
+      pd[i] = scale * diff
+    }
+    pl[0] = Float(total / Double(count))
+  }
+
+  public func adam(
+    parameters p: BufferSlice, gradients g: BufferSlice, m: BufferSlice, v: BufferSlice,
+    count: Int, step: AdamStep, maxNorm: Float, normSquared: BufferSlice
+  ) throws {
+    let pp = try pointer(p, count, "adam parameters")
+    let pg = try pointer(g, count, "adam gradients")
+    let pm = try pointer(m, count, "adam m")
+    let pv = try pointer(v, count, "adam v")
+    var clip: Float = 1
+    if maxNorm > 0 {
+      let norm = try pointer(normSquared, 1, "adam norm")[0].squareRoot()
+      clip = min(1, maxNorm / (norm + 1e-6))
+    }
+    let c = AdamCoefficients(step)
+    let (b1, b2, eps, wd) = (step.beta1, step.beta2, step.eps, step.weightDecay)
+    let decoupled = step.decoupled
+    parallelRanges(count) { range in
+      for i in range {
+        var grad = pg[i] * clip
+        var param = pp[i]
+        if decoupled {
+          param *= c.decay
+        } else {
+          grad += wd * param
+        }
+        let mi = b1 * pm[i] + (1 - b1) * grad
+        let vi = b2 * pv[i] + (1 - b2) * grad * grad
+        pm[i] = mi
+        pv[i] = vi
+        pp[i] = param - c.stepSize * mi / (vi.squareRoot() / c.sqrtCorrection2 + eps)
+      }
+    }
+  }
+}

@@ -1,0 +1,224 @@
+import ArgumentParser
+import Foundation
+import KneeForceCompute
+import KneeForceModels
+
+struct BenchCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "bench",
+    abstract: "Measure training and inference throughput of each model on each device.",
+    discussion: """
+      Trains on random data (x ~ N(0,1), targets ~ N(0,1)) with the real training step: forward,
+      MSE, backward, global-norm clipping (1.0), Adam (lr 1e-3); dropout on. The first
+      (warm-up) epoch includes kernel compilation and is reported apart; steady state is the
+      median over the timed epochs. Inference runs the same batches with dropout off.
+
+      GFLOP/s counts the FLOPs issued through GEMM (2*m*n*k per product), counted by the
+      backend during the timed epochs; elementwise work (gates, activations, Adam) is not
+      counted, so the figure is a slight underestimate. Peak is known for the CPU (cores x
+      clock x 32 FLOP/cycle with AVX2 FMA, or KNEEFORCE_PEAK_GFLOPS) and for PoCL, which runs
+      on the same cores; otherwise set KNEEFORCE_PEAK_GFLOPS.
+
+      The PyTorch baseline (benchmarks/pytorch_baseline.py) uses the same defaults;
+      benchmarks/run.sh measures both in one run.
+      """)
+
+  @Option(help: "bilstm_mlp | tcn | all")
+  var model = "all"
+
+  @Option(help: "Comma-separated devices: cpu, opencl, opencl:INDEX, auto.")
+  var devices = "cpu"
+
+  @Option(help: "Sequences per epoch.")
+  var sequences = 2048
+
+  @Option(help: "Batch size.")
+  var batch = 64
+
+  @Option(help: "Time steps per sequence.")
+  var length = 101
+
+  @Option(help: "Input channels.")
+  var channels = 40
+
+  @Option(help: "biLSTM hidden units per direction.")
+  var hidden = 128
+
+  @Option(help: "biLSTM layers.")
+  var layers = 2
+
+  @Option(help: "MLP widths, comma-separated.")
+  var mlp = "128,64"
+
+  @Option(help: "TCN channels.")
+  var tcnChannels = 64
+
+  @Option(help: "TCN levels (residual blocks).")
+  var levels = 4
+
+  @Option(help: "TCN kernel size.")
+  var kernel = 3
+
+  @Option(help: "Timed training epochs (after one warm-up epoch).")
+  var epochs = 3
+
+  @Option(help: "Timed inference passes.")
+  var inferenceRepeats = 3
+
+  @Option(help: "BLAS threads for the CPU backend (default: OpenBLAS's choice).")
+  var threads: Int?
+
+  @Option(help: "Write the results as JSON to this file.")
+  var json: String?
+
+  func run() throws {
+    let kinds: [ModelConfig.Kind]
+    switch model {
+    case "all": kinds = ModelConfig.Kind.allCases
+    default:
+      guard let kind = ModelConfig.Kind(rawValue: model) else {
+        throw ValidationError("--model \(model): expected bilstm_mlp, tcn or all")
+      }
+      kinds = [kind]
+    }
+    let widths = mlp.split(separator: ",").compactMap { Int($0) }
+    guard widths.count == 2 else { throw ValidationError("--mlp \(mlp): expected two widths") }
+    var selections: [DeviceSelection] = []
+    for text in devices.split(separator: ",") {
+      guard let s = DeviceSelection(argument: String(text)) else {
+        throw ValidationError("--devices: '\(text)' is not auto, cpu, opencl or opencl:INDEX")
+      }
+      selections.append(s)
+    }
+    if let threads { _ = CPUBackend(threads: threads) }
+    var rng = SplitMix64(seed: 1)
+    let x = (0..<(sequences * length * channels)).map { _ in rng.nextGaussian() }
+    let y = (0..<(sequences * length * 3)).map { _ in rng.nextGaussian() }
+    var results: [[String: Any]] = []
+    print(
+      "config: \(sequences) sequences x \(length) steps x \(channels) inputs, batch \(batch); "
+        + "biLSTM \(layers)x\(hidden) + MLP \(widths); TCN \(levels) blocks x \(tcnChannels) ch, "
+        + "kernel \(kernel)")
+    print(
+      pad("model", 11) + pad("device", 34) + pad("warm-up s", 10) + pad("epoch s", 9)
+        + pad("train seq/s", 12) + pad("infer seq/s", 12) + pad("GFLOP/s", 9) + "of peak")
+    for selection in selections {
+      let backend = try makeBackend(selection)
+      let peak = peakGFLOPS(backend)
+      for kind in kinds {
+        let config: ModelConfig =
+          kind == .bilstmMLP
+          ? .bilstmMLP(inputs: channels, hidden: hidden, layers: layers, mlp: widths)
+          : .tcn(inputs: channels, channels: tcnChannels, levels: levels, kernelSize: kernel)
+        let r = try measure(config, backend: backend, x: x, y: y)
+        let fraction = peak.map { String(format: "%.0f%%", 100 * r.gflops / $0) } ?? "n/a"
+        print(
+          pad(kind.rawValue, 11) + pad(String(backend.deviceName.prefix(32)), 34)
+            + pad(String(format: "%.2f", r.warmup), 10) + pad(String(format: "%.3f", r.epoch), 9)
+            + pad(String(format: "%.0f", r.trainRate), 12)
+            + pad(String(format: "%.0f", r.inferRate), 12)
+            + pad(String(format: "%.1f", r.gflops), 9) + fraction)
+        results.append([
+          "model": kind.rawValue, "device": selection.description,
+          "device_name": backend.deviceName, "warmup_s": r.warmup, "epoch_s": r.epochs,
+          "epoch_median_s": r.epoch, "train_sequences_per_s": r.trainRate,
+          "inference_s": r.inference, "inference_sequences_per_s": r.inferRate,
+          "train_gflops": r.gflops, "peak_gflops": peak as Any,
+          "train_gflop_per_epoch": r.flopsPerEpoch / 1e9,
+        ])
+      }
+    }
+    if let json {
+      let object: [String: Any] = [
+        "date": ISO8601DateFormatter().string(from: Date()),
+        "config": [
+          "sequences": sequences, "batch": batch, "length": length, "channels": channels,
+          "hidden": hidden, "layers": layers, "mlp": widths, "tcn_channels": tcnChannels,
+          "levels": levels, "kernel": kernel, "epochs": epochs,
+        ],
+        "results": results,
+      ]
+      let data = try JSONSerialization.data(
+        withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
+      let url = URL(fileURLWithPath: json)
+      let temp = url.deletingLastPathComponent().appendingPathComponent(
+        ".\(url.lastPathComponent).tmp")
+      try data.write(to: temp)
+      _ = try FileManager.default.replaceItemAt(url, withItemAt: temp)
+    }
+  }
+
+  struct Measurement {
+    var warmup: Double
+    var epochs: [Double]
+    var epoch: Double
+    var trainRate: Double
+    var inference: [Double]
+    var inferRate: Double
+    var gflops: Double
+    var flopsPerEpoch: Double
+  }
+
+  func measure(_ config: ModelConfig, backend: ComputeBackend, x: [Float], y: [Float]) throws
+    -> Measurement
+  {
+    let model = try makeModel(config, backend: backend, seed: 0)
+    let data = try DeviceSequences(
+      backend: backend, x: x, y: y, count: sequences, steps: length, inputs: channels,
+      outputs: 3)
+    var options = TrainingOptions()
+    options.batchSize = batch
+    let trainer = Trainer(model: model, options: options)
+    let warmStart = Date()
+    try trainer.epoch(data)
+    let warmup = Date().timeIntervalSince(warmStart)
+    var times: [Double] = []
+    backend.gemmFLOPs = 0
+    for _ in 0..<epochs {
+      let start = Date()
+      try trainer.epoch(data)
+      times.append(Date().timeIntervalSince(start))
+    }
+    let flopsPerEpoch = backend.gemmFLOPs / Double(max(epochs, 1))
+    var inference: [Double] = []
+    for _ in 0..<inferenceRepeats {
+      let start = Date()
+      _ = try trainer.predict(data)
+      inference.append(Date().timeIntervalSince(start))
+    }
+    let epoch = median(times)
+    let infer = median(inference)
+    return Measurement(
+      warmup: warmup, epochs: times, epoch: epoch, trainRate: Double(sequences) / epoch,
+      inference: inference, inferRate: Double(sequences) / infer,
+      gflops: flopsPerEpoch / epoch / 1e9, flopsPerEpoch: flopsPerEpoch)
+  }
+}
+
+func median(_ values: [Double]) -> Double {
+  guard !values.isEmpty else { return .nan }
+  let s = values.sorted()
+  return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
+}
+
+func pad(_ text: String, _ width: Int) -> String {
+  text.count >= width ? text + " " : text + String(repeating: " ", count: width - text.count)
+}
+
+/// fp32 peak where it can be known: the host CPU (AVX2 FMA: 2 FMA units x 8 lanes x 2 FLOP per
+/// cycle per core) for the CPU backend and for CPU OpenCL devices such as PoCL.
+func peakGFLOPS(_ backend: ComputeBackend) -> Double? {
+  if let text = ProcessInfo.processInfo.environment["KNEEFORCE_PEAK_GFLOPS"], let v = Double(text) {
+    return v
+  }
+  if let cl = backend as? OpenCLBackend, cl.device.type != "CPU" { return nil }
+  guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else {
+    return nil
+  }
+  let mhz = info.split(separator: "\n").first { $0.hasPrefix("cpu MHz") }
+    .flatMap { $0.split(separator: ":").last }
+    .flatMap { Double($0.trimmingCharacters(in: .whitespaces)) }
+  guard let mhz, info.contains(" fma ") || info.contains(" fma\n") else { return nil }
+  let cores = Double(ProcessInfo.processInfo.activeProcessorCount)
+  return cores * mhz / 1000 * 32
+}
