@@ -8,16 +8,21 @@ extension CPUBackend {
     let sequences = shape.models * shape.batch
     let px = try pointer(x, sequences * T * C, "causalIm2col x")
     let pc = try pointer(col, sequences * T * C * K, "causalIm2col col")
-    for n in 0..<sequences {
-      for t in 0..<T {
-        let row = pc + (n * T + t) * C * K
+    // Rows are written front to back; each reads K source rows (nil before the sequence).
+    parallelRanges(sequences * T, minimum: 1 << 14 / max(C * K, 1)) { rows in
+      var sources = [UnsafeMutablePointer<Float>?](repeating: nil, count: K)
+      for r in rows {
+        let (n, t) = (r / T, r % T)
         for k in 0..<K {
           let source = t - (K - 1 - k) * D
-          if source < 0 {
-            for c in 0..<C { row[c * K + k] = 0 }
+          sources[k] = source >= 0 ? px + (n * T + source) * C : nil
+        }
+        let row = pc + r * C * K
+        for k in 0..<K {
+          if let src = sources[k] {
+            for c in 0..<C { row[c * K + k] = src[c] }
           } else {
-            let xr = px + (n * T + source) * C
-            for c in 0..<C { row[c * K + k] = xr[c] }
+            for c in 0..<C { row[c * K + k] = 0 }
           }
         }
       }
@@ -29,10 +34,11 @@ extension CPUBackend {
     let sequences = shape.models * shape.batch
     let pc = try pointer(dcol, sequences * T * C * K, "causalCol2im dcol")
     let px = try pointer(dx, sequences * T * C, "causalCol2im dx")
-    for n in 0..<sequences {
-      for t in 0..<T {
-        let xr = px + (n * T + t) * C
-        for c in 0..<C { xr[c] = 0 }
+    parallelRanges(sequences * T, minimum: 1 << 14 / max(C * K, 1)) { rows in
+      for r in rows {
+        let (n, t) = (r / T, r % T)
+        let xr = px + r * C
+        xr.update(repeating: 0, count: C)
         for k in 0..<K {
           let target = t + (K - 1 - k) * D
           guard target < T else { continue }

@@ -52,11 +52,28 @@ extension CPUBackend {
     let scale = 1 / (1 - p)
     let mixed = kneeforceHash(seed)
     parallelRanges(count) { range in
-      for i in range {
+      // The hash of DropoutHash.swift, eight lanes at a time.
+      let lanes = SIMD8<UInt32>(0, 1, 2, 3, 4, 5, 6, 7)
+      var i = range.lowerBound
+      while i + 8 <= range.upperBound {
+        var h = (SIMD8<UInt32>(repeating: UInt32(truncatingIfNeeded: i)) &+ lanes) ^ mixed
+        h ^= h &>> 16
+        h = h &* 0x7feb_352d
+        h ^= h &>> 15
+        h = h &* 0x846c_a68b
+        h ^= h &>> 16
+        let u = Float8(SIMD8<Int32>(truncatingIfNeeded: h &>> 8)) * (1.0 / 16_777_216.0)
+        let v = px.load8(i, 8)
+        let kept = (u .>= p) .& (v .> 0)
+        px.store8(Float8(repeating: 0).replacing(with: v * scale, where: kept), i, 8)
+        i += 8
+      }
+      while i < range.upperBound {
         let keep =
           Float(kneeforceHash(UInt32(truncatingIfNeeded: i) ^ mixed) >> 8) * (1.0 / 16_777_216.0)
           >= p
         px[i] = keep ? max(px[i], 0) * scale : 0
+        i += 1
       }
     }
   }

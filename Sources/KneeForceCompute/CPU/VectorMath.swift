@@ -5,9 +5,16 @@ public typealias Float8 = SIMD8<Float>
 
 @inline(__always)
 public func vexp(_ x: Float8) -> Float8 {
-  let clamped = x.clamped(lowerBound: Float8(repeating: -87.3), upperBound: Float8(repeating: 88.3))
+  let hi = Float8(repeating: 88.3)
+  let lo = Float8(repeating: -87.3)
+  let clamped = x.replacing(with: hi, where: x .> hi).replacing(with: lo, where: x .< lo)
   // exp(x) = 2^n * exp(r), n = round(x / ln2), r = x - n ln2 (ln2 split in two for accuracy).
-  let n = (clamped * 1.442_695_04 + 0.5).rounded(.down)
+  // Adding 1.5 * 2^23 rounds to the nearest integer and leaves it in the low mantissa bits;
+  // this avoids rounding and float-to-int conversions that Swift does lane by lane without
+  // SSE4.1.
+  let magic = Float8(repeating: 12_582_912)
+  let shifted = clamped * 1.442_695_04 + magic
+  let n = shifted - magic
   var r = clamped - n * 0.693_359_375
   r = r + n * 2.121_944_4e-4
   var p = Float8(repeating: 1.987_569_15e-4)
@@ -17,8 +24,8 @@ public func vexp(_ x: Float8) -> Float8 {
   p = p * r + 1.666_666_55e-1
   p = p * r + 5.000_000_1e-1
   p = p * r * r + r + 1
-  let bits = (SIMD8<Int32>(n, rounding: .towardZero) &+ 127) &<< 23
-  return p * unsafeBitCast(bits, to: Float8.self)
+  let exponent = (unsafeBitCast(shifted, to: SIMD8<Int32>.self) &- 0x4B40_0000 &+ 127) &<< 23
+  return p * unsafeBitCast(exponent, to: Float8.self)
 }
 
 @inline(__always)
