@@ -28,10 +28,14 @@ let package = Package(
     .target(name: "KneeForceModels", dependencies: ["KneeForceCompute", "SafeTensors"]),
     // The dataset folder format, its checker, the feature pipeline and the synthetic cohort.
     .target(name: "KneeForceData"),
+    // Experiments: training runs over dataset folds, metrics, result files.
+    .target(
+      name: "KneeForceTraining",
+      dependencies: ["KneeForceCompute", "KneeForceModels", "KneeForceData"]),
     .executableTarget(
       name: "kneeforce",
       dependencies: [
-        "KneeForceCompute", "KneeForceModels", "KneeForceData", "SafeTensors",
+        "KneeForceCompute", "KneeForceModels", "KneeForceData", "KneeForceTraining", "SafeTensors",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
@@ -42,6 +46,9 @@ let package = Package(
       resources: [.copy("Fixtures")]),
     .testTarget(name: "KneeForceDataTests", dependencies: ["KneeForceData"]),
     .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors"]),
+    .testTarget(
+      name: "KneeForceTrainingTests",
+      dependencies: ["KneeForceTraining", "KneeForceModels", "KneeForceData", "KneeForceCompute"]),
   ],
   swiftLanguageModes: [.v5]
 )

@@ -10,6 +10,13 @@ struct KneeForce: ParsableCommand {
       from gait-lab kinematics, ground reaction forces and EMG. Every command reads the
       dataset folder format described in docs/DATASET_FORMAT.md.
       """,
-    subcommands: [DevicesCommand.self]
+    subcommands: [
+      DemoCommand.self,
+      SynthCommand.self,
+      CheckCommand.self,
+      DevicesCommand.self,
+      BenchCommand.self,
+      ForwardCommand.self,
+    ]
   )
 }

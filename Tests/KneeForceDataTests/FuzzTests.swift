@@ -1,0 +1,97 @@
+import XCTest
+
+@testable import KneeForceData
+
+/// Malformed files must never crash the readers: random bytes, truncations and mutations of
+/// valid files go through every parser and, a few times, through the whole checker. Seeded
+/// and bounded, so a failure reproduces and the test stays fast.
+final class FuzzTests: XCTestCase {
+  private let alphabet = Array("0123456789.,-+eE\"\n\r \tNaN\u{FEFF}time_skin.grf".utf8)
+
+  private func randomBytes(_ rng: inout SeededRandom) -> [UInt8] {
+    let count = rng.integer(0, 200)
+    return (0..<count).map { _ in
+      rng.unit() < 0.8
+        ? alphabet[rng.integer(0, alphabet.count - 1)] : UInt8(truncatingIfNeeded: rng.next())
+    }
+  }
+
+  private func mutated(_ bytes: [UInt8], _ rng: inout SeededRandom) -> [UInt8] {
+    var out = bytes
+    for _ in 0..<rng.integer(1, 6) where !out.isEmpty {
+      let at = rng.integer(0, out.count - 1)
+      switch rng.integer(0, 3) {
+      case 0: out[at] = alphabet[rng.integer(0, alphabet.count - 1)]
+      case 1: out.insert(UInt8(truncatingIfNeeded: rng.next()), at: at)
+      case 2: out.remove(at: at)
+      default: out.insert(contentsOf: [0xEF, 0xBB, 0xBF], at: at)
+      }
+    }
+    return out
+  }
+
+  private func assertSane(_ diagnostics: [Diagnostic], _ context: String) {
+    for diagnostic in diagnostics {
+      XCTAssertGreaterThanOrEqual(diagnostic.line, 1, context)
+      XCTAssertGreaterThanOrEqual(diagnostic.column, 1, context)
+      XCTAssertFalse(diagnostic.message.isEmpty, context)
+    }
+  }
+
+  private func parseAll(_ bytes: [UInt8], _ context: String) {
+    _ = CSVReader.parse(bytes)
+    let (_, manifest) = Manifest.parse(bytes, file: "manifest.csv")
+    assertSane(manifest, context)
+    let info = TrialInfo(
+      trialID: "t", subject: "s", activity: "walking", side: .right, bodyWeightN: 700,
+      file: "t.csv")
+    for maxGap in [0, 5] {
+      let (trial, diagnostics) = TrialReader.parse(
+        bytes, file: "t.csv", info: info, maxGap: maxGap)
+      assertSane(diagnostics, context)
+      if let trial {
+        XCTAssertEqual(trial.values.count, trial.channels.count, context)
+        for column in trial.values { XCTAssertEqual(column.count, trial.time.count, context) }
+        _ = try? FeaturePipeline().sequences(from: [trial])
+      }
+    }
+    let (_, events) = GaitEventsReader.parse(bytes, file: "events.csv", knownTrials: ["t"])
+    assertSane(events, context)
+  }
+
+  func testReadersSurviveRandomTruncatedAndMutatedInput() {
+    var rng = SeededRandom(seed: 2024)
+    let valid = [
+      Array(Fixture.manifest.utf8), Array(Fixture.trial().utf8), Array(Fixture.events.utf8),
+    ]
+    for i in 0..<300 { parseAll(randomBytes(&rng), "random \(i)") }
+    for (f, bytes) in valid.enumerated() {
+      for cut in stride(from: 0, through: bytes.count, by: 3) {
+        parseAll(Array(bytes[..<cut]), "file \(f) cut at \(cut)")
+      }
+      for i in 0..<150 { parseAll(mutated(bytes, &rng), "file \(f) mutation \(i)") }
+    }
+  }
+
+  func testCheckerSurvivesMutatedFolders() throws {
+    var rng = SeededRandom(seed: 99)
+    for i in 0..<25 {
+      let folder = try TemporaryFolder()
+      defer { folder.remove() }
+      try Fixture.write(into: folder)
+      let targets = ["manifest.csv", "trials/P1_walk_01.csv", "events.csv"]
+      let target = targets[rng.integer(0, targets.count - 1)]
+      let original: [UInt8] =
+        target == "manifest.csv"
+        ? Array(Fixture.manifest.utf8)
+        : target == "events.csv" ? Array(Fixture.events.utf8) : Array(Fixture.trial().utf8)
+      let broken =
+        rng.unit() < 0.5
+        ? Array(original[..<rng.integer(0, original.count)]) : mutated(original, &rng)
+      try folder.write(target, bytes: broken)
+      let report = DatasetChecker().check(folder: folder.path)
+      assertSane(report.diagnostics, "folder \(i) \(target)")
+      _ = report.summary.render()
+    }
+  }
+}
