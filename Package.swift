@@ -1,5 +1,19 @@
 // swift-tools-version:6.0
+import Foundation
 import PackageDescription
+
+/// The CPU backend's SIMD loops (gate activations, dropout, Adam) are compiled for
+/// Haswell-class x86-64 (AVX2 + FMA, every x86 server and workstation since 2013): twice the
+/// vector width of the baseline and fused multiply-adds. KNEEFORCE_PORTABLE=1 builds for
+/// baseline x86-64 instead.
+let cpuTuning: [SwiftSetting] = {
+  #if arch(x86_64)
+    if ProcessInfo.processInfo.environment["KNEEFORCE_PORTABLE"] != "1" {
+      return [.unsafeFlags(["-target-cpu", "haswell"])]
+    }
+  #endif
+  return []
+}()
 
 let package = Package(
   name: "KneeForce",
@@ -21,7 +35,7 @@ let package = Package(
       ]
     ),
     // Buffers, GEMM and the custom kernels on two backends (OpenCL, CPU).
-    .target(name: "KneeForceCompute", dependencies: ["CKneeForce"]),
+    .target(name: "KneeForceCompute", dependencies: ["CKneeForce"], swiftSettings: cpuTuning),
     // Reading and writing safetensors files (no other dependency).
     .target(name: "SafeTensors"),
     // The two networks, their layers, the optimiser and checkpoints.

@@ -71,14 +71,18 @@ public func runHoldOut(
   dataset: Dataset, heldOut: String, options: HoldOutOptions, backend: ComputeBackend,
   outputFolder: URL, log: (String) -> Void = { print($0) }
 ) throws -> [HoldOutResult] {
+  guard options.epochs >= 1 else {
+    throw ExperimentError("epochs must be at least 1, got \(options.epochs)")
+  }
+  let source = dataset.folder.isEmpty ? "the dataset" : dataset.folder
   guard dataset.subjects.contains(heldOut) else {
     throw ExperimentError(
-      "held-out subject '\(heldOut)' is not in \(dataset.folder) (subjects: "
+      "held-out subject '\(heldOut)' is not in \(source) (subjects: "
         + dataset.subjects.joined(separator: ", ") + ")")
   }
   let training = Set(dataset.subjects).subtracting([heldOut])
   guard !training.isEmpty else {
-    throw ExperimentError("\(dataset.folder): at least two subjects are needed to hold one out")
+    throw ExperimentError("\(source): at least two subjects are needed to hold one out")
   }
   let all = try FeaturePipeline(options: options.features).sequences(from: dataset)
   let trainRaw = all.subset(subjects: training)
@@ -118,7 +122,7 @@ public func runHoldOut(
     let trainer = Trainer(model: model, options: settings)
     let started = Date()
     var lastLoss: Float = .nan
-    for epoch in 1...max(options.epochs, 1) {
+    for epoch in 1...options.epochs {
       let losses = try trainer.epoch(trainData)
       lastLoss = losses.reduce(0, +) / Float(max(losses.count, 1))
       guard lastLoss.isFinite else {

@@ -19,28 +19,34 @@ public func targetMetrics(prediction: [Float], measured: [Float], targets: [Stri
   precondition(prediction.count == measured.count && !targets.isEmpty)
   let width = targets.count
   return targets.enumerated().map { (c, name) in
-    var n = 0.0
-    var sumSq = 0.0
-    var (sx, sy, sxx, syy, sxy) = (0.0, 0.0, 0.0, 0.0, 0.0)
-    var lo = Double.infinity
-    var hi = -Double.infinity
-    for i in stride(from: c, to: prediction.count, by: width) {
-      let p = Double(prediction[i])
-      let m = Double(measured[i])
-      sumSq += (p - m) * (p - m)
-      sx += p
-      sy += m
-      sxx += p * p
-      syy += m * m
-      sxy += p * m
-      lo = min(lo, m)
-      hi = max(hi, m)
-      n += 1
+    let indices = Array(stride(from: c, to: prediction.count, by: width))
+    let n = Double(indices.count)
+    var (meanP, meanM) = (0.0, 0.0)
+    var (lo, hi) = (Double.infinity, -Double.infinity)
+    var (loP, hiP) = (Double.infinity, -Double.infinity)
+    for i in indices {
+      meanP += Double(prediction[i])
+      meanM += Double(measured[i])
+      lo = min(lo, Double(measured[i]))
+      hi = max(hi, Double(measured[i]))
+      loP = min(loP, Double(prediction[i]))
+      hiP = max(hiP, Double(prediction[i]))
     }
-    let cov = sxy - sx * sy / n
-    let vx = sxx - sx * sx / n
-    let vy = syy - sy * sy / n
-    let r = vx > 0 && vy > 0 ? cov / (vx * vy).squareRoot() : .nan
+    meanP /= max(n, 1)
+    meanM /= max(n, 1)
+    // Two passes (means first) so that rounding cannot invent variance.
+    var (sumSq, cov, vp, vm) = (0.0, 0.0, 0.0, 0.0)
+    for i in indices {
+      let p = Double(prediction[i]) - meanP
+      let m = Double(measured[i]) - meanM
+      let e = Double(prediction[i]) - Double(measured[i])
+      sumSq += e * e
+      cov += p * m
+      vp += p * p
+      vm += m * m
+    }
+    // A constant curve has no correlation with anything.
+    let r = loP == hiP || lo == hi || vp <= 0 || vm <= 0 ? Double.nan : cov / (vp * vm).squareRoot()
     return TargetMetrics(
       target: name, rmse: (sumSq / max(n, 1)).squareRoot(), pearson: r, measuredMin: lo,
       measuredMax: hi)

@@ -8,18 +8,18 @@ struct BenchCommand: ParsableCommand {
     commandName: "bench",
     abstract: "Measure training and inference throughput of each model on each device.",
     discussion: """
-      Trains on random data (x ~ N(0,1), targets ~ N(0,1)) with the real training step: forward,
-      MSE, backward, global-norm clipping (1.0), Adam (lr 1e-3); dropout on. The first
-      (warm-up) epoch includes kernel compilation and is reported apart; steady state is the
+      Trains on random data (x ~ N(0,1), targets ~ N(0,1)) with the real training step: forward, \
+      MSE, backward, global-norm clipping (1.0), Adam (lr 1e-3); dropout on. The first \
+      (warm-up) epoch includes kernel compilation and is reported apart; steady state is the \
       median over the timed epochs. Inference runs the same batches with dropout off.
 
-      GFLOP/s counts the FLOPs issued through GEMM (2*m*n*k per product), counted by the
-      backend during the timed epochs; elementwise work (gates, activations, Adam) is not
-      counted, so the figure is a slight underestimate. Peak is known for the CPU (cores x
-      clock x 32 FLOP/cycle with AVX2 FMA, or KNEEFORCE_PEAK_GFLOPS) and for PoCL, which runs
+      GFLOP/s counts the FLOPs issued through GEMM (2*m*n*k per product), counted by the \
+      backend during the timed epochs; elementwise work (gates, activations, Adam) is not \
+      counted, so the figure is a slight underestimate. Peak is known for the CPU (cores x \
+      clock x 32 FLOP/cycle with AVX2 FMA, or KNEEFORCE_PEAK_GFLOPS) and for PoCL, which runs \
       on the same cores; otherwise set KNEEFORCE_PEAK_GFLOPS.
 
-      The PyTorch baseline (benchmarks/pytorch_baseline.py) uses the same defaults;
+      The PyTorch baseline (benchmarks/pytorch_baseline.py) uses the same defaults; \
       benchmarks/run.sh measures both in one run.
       """)
 
@@ -65,11 +65,15 @@ struct BenchCommand: ParsableCommand {
   @Option(help: "Timed inference passes.")
   var inferenceRepeats = 3
 
-  @Option(help: "BLAS threads for the CPU backend (default: OpenBLAS's choice).")
+  @Option(help: "Threads for the CPU backend (default: all cores).")
   var threads: Int?
 
   @Option(help: "Write the results as JSON to this file.")
   var json: String?
+
+  @Flag(
+    help: "Time the single operations of a training step (GEMM paths and kernels) instead.")
+  var micro = false
 
   func run() throws {
     let kinds: [ModelConfig.Kind]
@@ -90,7 +94,26 @@ struct BenchCommand: ParsableCommand {
       }
       selections.append(s)
     }
-    if let threads { _ = CPUBackend(threads: threads) }
+    if micro {
+      for selection in selections {
+        let backend: ComputeBackend =
+          selection == .cpu && threads != nil
+          ? CPUBackend(threads: threads) : try makeBackend(selection)
+        print(
+          "\(backend.deviceName): batch \(batch), \(length) steps, \(channels) inputs, "
+            + "hidden \(hidden), TCN \(tcnChannels) channels, kernel \(kernel)")
+        let rows = try MicroBench(
+          backend: backend, batch: batch, steps: length, inputs: channels, hidden: hidden,
+          channels: tcnChannels, kernel: kernel
+        ).run()
+        for row in rows {
+          print(
+            "  " + pad(row.name, 44) + pad(String(format: "%10.1f us", row.microseconds), 15)
+              + row.rate)
+        }
+      }
+      return
+    }
     var rng = SplitMix64(seed: 1)
     let x = (0..<(sequences * length * channels)).map { _ in rng.nextGaussian() }
     let y = (0..<(sequences * length * 3)).map { _ in rng.nextGaussian() }
@@ -103,7 +126,9 @@ struct BenchCommand: ParsableCommand {
       pad("model", 11) + pad("device", 34) + pad("warm-up s", 10) + pad("epoch s", 9)
         + pad("train seq/s", 12) + pad("infer seq/s", 12) + pad("GFLOP/s", 9) + "of peak")
     for selection in selections {
-      let backend = try makeBackend(selection)
+      let backend: ComputeBackend =
+        selection == .cpu && threads != nil
+        ? CPUBackend(threads: threads) : try makeBackend(selection)
       let peak = peakGFLOPS(backend)
       for kind in kinds {
         let config: ModelConfig =

@@ -10,13 +10,15 @@ struct DemoCommand: ParsableCommand {
     commandName: "demo",
     abstract: "The main job on built-in data: synthetic cohort, both models, one subject held out.",
     discussion: """
-      1. Writes the built-in SYNTHETIC cohort (`kneeforce synth`: 6 subjects, 6 activities;
-         not patient data) into OUT/data and checks it.
-      2. Cuts every trial into 101-sample time-normalised sequences of kinematics, GRF and EMG
-         (forces in body weights), z-scored with statistics of the training subjects only.
-      3. Trains the biLSTM-MLP and the TCN with one subject held out (leave-one-subject-out,
-         a single fold) and prints RMSE (BW) and Pearson r per target on that subject.
-      Outputs in OUT: checkpoints, per-sequence predictions (CSV), results.json and results.csv.
+      1. Writes the built-in SYNTHETIC cohort (`kneeforce synth`: 6 subjects, 6 activities; \
+      not patient data) into OUT/data and checks it.
+      2. Cuts every trial into 101-sample time-normalised sequences of kinematics, GRF and \
+      EMG (forces in body weights), z-scored with statistics of the training subjects only.
+      3. Trains the biLSTM-MLP and the TCN with one subject held out (one \
+      leave-one-subject-out fold) and prints RMSE (BW) and Pearson r per target on it.
+
+      Outputs in OUT: checkpoints, per-sequence predictions (CSV), results.json and \
+      results.csv.
       """)
 
   @Option(help: "Output folder (default: a new folder under the system's temporary folder).")
@@ -65,6 +67,12 @@ struct DemoCommand: ParsableCommand {
     let results = try runHoldOut(
       dataset: dataset, heldOut: subject, options: holdOut, backend: backend,
       outputFolder: folder)
+    let ridge = try ridgeBaselineForFold(dataset: dataset, heldOut: subject)
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+    try writeAtomically(
+      String(decoding: try encoder.encode(ridge), as: UTF8.self),
+      to: folder.appendingPathComponent("ridge_baseline.json"))
     print("")
     print("Held-out subject \(subject) (SYNTHETIC data), \(epochs) epochs per model:")
     print(
@@ -78,11 +86,18 @@ struct DemoCommand: ParsableCommand {
             + String(format: "%.2f to %.2f", m.measuredMin, m.measuredMax))
       }
     }
+    for m in ridge {
+      print(
+        pad("ridge", 12) + pad(m.target, 14) + pad(String(format: "%.3f", m.rmse), 11)
+          + pad(String(format: "%.3f", m.pearson), 11) + "(per-step linear baseline)")
+    }
     for r in results {
       print("\(r.model): trained in \(String(format: "%.1f", r.trainSeconds)) s on \(r.device)")
     }
     print("")
-    print("Outputs in \(folder.path): results.csv, results.json, checkpoints, predictions.")
+    print(
+      "Outputs in \(folder.path): results.csv, results.json, ridge_baseline.json, "
+        + "checkpoints, predictions.")
     print("Total time: \(String(format: "%.1f", Date().timeIntervalSince(started))) s")
   }
 }

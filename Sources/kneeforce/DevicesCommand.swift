@@ -7,9 +7,9 @@ struct DevicesCommand: ParsableCommand {
     commandName: "devices",
     abstract: "List every OpenCL device and the CPU backend, and self-check each.",
     discussion: """
-      Devices are numbered across platforms from 0; `--device opencl:INDEX` uses that number.
-      The self-check runs one GEMM and one custom kernel (the fused LSTM cell) on each device
-      and compares them with the CPU backend (max |error| / max |value| <= 1e-4 passes).
+      Devices are numbered across platforms from 0; `--device opencl:INDEX` uses that number. \
+      The self-check runs one GEMM and one custom kernel (the fused LSTM cell) on each device \
+      and compares them with the CPU backend (max |error| / max |value| <= 1e-4 passes). \
       OpenCL programs are cached on disk (KNEEFORCE_CACHE_DIR, default ~/.cache/kneeforce).
       """)
 

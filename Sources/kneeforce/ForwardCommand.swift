@@ -9,10 +9,10 @@ struct ForwardCommand: ParsableCommand {
     commandName: "forward",
     abstract: "Run a checkpoint on raw tensors: the interop and verification command.",
     discussion: """
-      INPUT is a safetensors file with `x` [B, T, n_in] (F32). OUTPUT receives `y` [B, T, n_out].
-      If INPUT also holds `dy` [B, T, n_out], OUTPUT also receives `dx` and `grad.<name>` for
-      every parameter: the gradients of sum(y * dy). No normalisation is applied and dropout is
-      off, so the numbers can be compared one to one with PyTorch
+      INPUT is a safetensors file with `x` [B, T, n_in] (F32). OUTPUT receives `y` [B, T, n_out]. \
+      If INPUT also holds `dy` [B, T, n_out], OUTPUT also receives `dx` and `grad.<name>` for \
+      every parameter: the gradients of sum(y * dy). No normalisation is applied and dropout is \
+      off, so the numbers can be compared one to one with PyTorch \
       (scripts/torch_checkpoint.py runs the same checkpoint there).
       """)
 

@@ -69,28 +69,26 @@ extension CPUBackend {
       let c = pc + ((g * B + b) * T + s) * H
       let h = s + 1 < T ? ph + ((g * B + b) * T + s + 1) * H : nil
       let y = py + ((m * B + b) * T + t) * 2 * H + d * H
-      var j = 0
-      while j < H {
+      for j in stride(from: 0, to: H, by: 8) {
         let n = min(8, H - j)
-        func pre(_ k: Int) -> Float8 {
-          gates.load8(k * H + j, n) + rec.load8(k * H + j, n) + bi.load8(k * H + j, n)
-            + bh.load8(k * H + j, n)
-        }
-        let i = vsigmoid(pre(0))
-        let f = vsigmoid(pre(1))
-        let gg = vtanh(pre(2))
-        let o = vsigmoid(pre(3))
+        let (ji, jf, jg, jo) = (j, H + j, 2 * H + j, 3 * H + j)
+        let i = vsigmoid(
+          gates.load8(ji, n) + rec.load8(ji, n) + bi.load8(ji, n) + bh.load8(ji, n))
+        let f = vsigmoid(
+          gates.load8(jf, n) + rec.load8(jf, n) + bi.load8(jf, n) + bh.load8(jf, n))
+        let gg = vtanh(gates.load8(jg, n) + rec.load8(jg, n) + bi.load8(jg, n) + bh.load8(jg, n))
+        let o = vsigmoid(
+          gates.load8(jo, n) + rec.load8(jo, n) + bi.load8(jo, n) + bh.load8(jo, n))
         let cPrev = s > 0 ? c.load8(j - H, n) : Float8()
         let cNew = f * cPrev + i * gg
         let hNew = o * vtanh(cNew)
-        gates.store8(i, j, n)
-        gates.store8(f, H + j, n)
-        gates.store8(gg, 2 * H + j, n)
-        gates.store8(o, 3 * H + j, n)
+        gates.store8(i, ji, n)
+        gates.store8(f, jf, n)
+        gates.store8(gg, jg, n)
+        gates.store8(o, jo, n)
         c.store8(cNew, j, n)
-        h?.store8(hNew, j, n)
+        if let h { h.store8(hNew, j, n) }
         y.store8(hNew, j, n)
-        j += 8
       }
     }
   }

@@ -1,0 +1,164 @@
+import Foundation
+import KneeForceCompute
+
+/// Times the individual operations a training step is made of, at the shapes the reference
+/// configuration gives them, so kernel and GEMM variants can be compared side by side.
+struct MicroBench {
+  let backend: ComputeBackend
+  let batch: Int
+  let steps: Int
+  let inputs: Int
+  let hidden: Int
+  let channels: Int
+  let kernel: Int
+
+  struct Row {
+    let name: String
+    let microseconds: Double
+    let rate: String
+  }
+
+  /// Median wall time of one call, after one untimed call (compilation, first touch).
+  func measure(_ repeats: Int = 20, _ body: () throws -> Void) throws -> Double {
+    try body()
+    try backend.synchronize()
+    var samples: [Double] = []
+    for _ in 0..<5 {
+      let start = Date()
+      for _ in 0..<repeats { try body() }
+      try backend.synchronize()
+      samples.append(Date().timeIntervalSince(start) / Double(repeats))
+    }
+    return median(samples) * 1e6
+  }
+
+  func gemmRow(_ name: String, _ g: Gemm) throws -> Row {
+    let us = try measure { try backend.gemm(g) }
+    let flops = 2 * Double(g.m) * Double(g.n) * Double(g.k) * Double(g.batch)
+    return Row(name: name, microseconds: us, rate: String(format: "%.1f GFLOP/s", flops / us / 1e3))
+  }
+
+  func bytesRow(_ name: String, bytes: Double, _ body: () throws -> Void) throws -> Row {
+    let us = try measure(20, body)
+    return Row(name: name, microseconds: us, rate: String(format: "%.1f GB/s", bytes / us / 1e3))
+  }
+
+  func buffer(_ count: Int, range: ClosedRange<Float> = -1...1) throws -> BufferSlice {
+    var rng = SplitMix64(seed: UInt64(count))
+    return BufferSlice(try backend.makeBuffer((0..<count).map { _ in rng.nextFloat(in: range) }))
+  }
+
+  func run() throws -> [Row] {
+    let (B, T, I, H) = (batch, steps, inputs, hidden)
+    let G = 4 * H
+    let shape = LSTMShape(batch: B, steps: T, hidden: H)
+    let xs = try buffer(2 * B * T * I)
+    let wih = try buffer(2 * G * I)
+    let whh = try buffer(2 * G * H)
+    let gates = try buffer(2 * B * T * G)
+    let gh = try buffer(2 * B * G)
+    let bias = try buffer(2 * G)
+    let cell = try buffer(2 * B * T * H)
+    let hprev = try buffer(2 * B * T * H)
+    let out = try buffer(B * T * 2 * H)
+    let dgates = try buffer(2 * B * T * G)
+    let dh = try buffer(2 * B * H)
+    let dc = try buffer(2 * B * H)
+    let dw = try buffer(2 * G * max(I, H))
+    var rows: [Row] = []
+    rows.append(
+      try gemmRow(
+        "LSTM input projection (2 dirs, one call)",
+        Gemm(
+          transB: true, m: B * T, n: G, k: I, a: xs, lda: I, strideA: B * T * I, b: wih, ldb: I,
+          strideB: G * I, c: gates, ldc: G, strideC: B * T * G, batch: 2)))
+    rows.append(
+      try gemmRow(
+        "LSTM recurrent step (2 dirs, one call)",
+        Gemm(
+          transB: true, m: B, n: G, k: H, a: hprev, lda: T * H, strideA: B * T * H, b: whh,
+          ldb: H, strideB: G * H, c: gh, ldc: G, strideC: B * G, batch: 2)))
+    rows.append(
+      try gemmRow(
+        "LSTM backward step dh = dG W_hh (2 dirs)",
+        Gemm(
+          m: B, n: H, k: G, a: dgates, lda: T * G, strideA: B * T * G, b: whh, ldb: H,
+          strideB: G * H, c: dh, ldc: H, strideC: B * H, batch: 2)))
+    rows.append(
+      try gemmRow(
+        "LSTM dW_hh = dG^T h (all steps, 2 dirs)",
+        Gemm(
+          transA: true, m: G, n: H, k: B * T, a: dgates, lda: G, strideA: B * T * G, b: hprev,
+          ldb: H, strideB: B * T * H, c: dw, ldc: H, strideC: G * H, batch: 2)))
+    let gateBytes = Double(2 * B * H) * 4 * 14
+    rows.append(
+      try bytesRow("lstm_gates_forward (one step)", bytes: gateBytes) {
+        try backend.lstmGatesForward(
+          shape: shape, step: 1, gx: gates, gh: gh, biasIH: bias, biasHH: bias, cell: cell,
+          hprev: hprev, output: out)
+      })
+    rows.append(
+      try bytesRow("lstm_gates_backward (one step)", bytes: gateBytes) {
+        try backend.lstmGatesBackward(
+          shape: shape, step: 1, gates: gates, cell: cell, dOutput: out, dhRecurrent: dh,
+          dCell: dc, dGates: dgates)
+      })
+    let C = channels
+    let K = kernel
+    let conv = ConvShape(batch: B, steps: T, channels: C, kernel: K, dilation: 4)
+    let x = try buffer(B * T * C)
+    let col = try buffer(B * T * C * K)
+    let w = try buffer(C * C * K)
+    let y = try buffer(B * T * C)
+    rows.append(
+      try bytesRow("causal_conv_im2col (d=4)", bytes: Double(B * T * C * (K + 1)) * 4) {
+        try backend.causalIm2col(x, into: col, shape: conv)
+      })
+    rows.append(
+      try bytesRow("causal_conv_col2im (d=4)", bytes: Double(B * T * C * (K + 1)) * 4) {
+        try backend.causalCol2im(col, into: x, shape: conv)
+      })
+    rows.append(
+      try gemmRow(
+        "TCN conv forward col W^T",
+        Gemm(
+          transB: true, m: B * T, n: C, k: C * K, a: col, lda: C * K, b: w, ldb: C * K, c: y,
+          ldc: C)))
+    rows.append(
+      try gemmRow(
+        "TCN conv dW = dy^T col",
+        Gemm(
+          transA: true, m: C, n: C * K, k: B * T, a: y, lda: C, b: col, ldb: C * K, c: w,
+          ldc: C * K)))
+    rows.append(
+      try gemmRow(
+        "TCN conv dcol = dy W",
+        Gemm(m: B * T, n: C * K, k: C, a: y, lda: C, b: w, ldb: C * K, c: col, ldc: C * K)))
+    let n = B * T * C
+    rows.append(
+      try bytesRow("relu_dropout_forward (p=0.1)", bytes: Double(n) * 8) {
+        try backend.reluDropoutForward(y, count: n, p: 0.1, seed: 3)
+      })
+    rows.append(
+      try bytesRow("relu_dropout_backward", bytes: Double(n) * 12) {
+        try backend.reluDropoutBackward(x, output: y, count: n, p: 0.1)
+      })
+    let params = 600_000
+    let p = try buffer(params)
+    let g = try buffer(params)
+    let m = try buffer(params)
+    let v = try buffer(params, range: 0...1)  // second moments are never negative
+    let norm = try buffer(1)
+    rows.append(
+      try bytesRow("sum_squares (600k params)", bytes: Double(params) * 4) {
+        try backend.sumSquares(g, count: params, into: norm)
+      })
+    rows.append(
+      try bytesRow("adam_step (600k params)", bytes: Double(params) * 28) {
+        try backend.adam(
+          parameters: p, gradients: g, m: m, v: v, count: params,
+          step: AdamStep(lr: 1e-3, step: 1), maxNorm: 1, normSquared: norm)
+      })
+    return rows
+  }
+}

@@ -1,0 +1,180 @@
+import Foundation
+import KneeForceCompute
+import KneeForceData
+import XCTest
+
+/// The repository this test file belongs to.
+let trainingTestsRepositoryRoot = URL(fileURLWithPath: #filePath)
+  .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+/// A fixture of the models' tests, by its path in the repository (not a bundle resource here).
+func modelFixture(_ name: String) -> URL {
+  trainingTestsRepositoryRoot.appendingPathComponent("Tests/KneeForceModelsTests/Fixtures/\(name)")
+}
+
+/// A fresh, empty folder under the temporary directory; the caller removes it.
+func makeTemporaryFolder(_ name: String) throws -> URL {
+  let url = FileManager.default.temporaryDirectory
+    .appendingPathComponent("kneeforce-training-\(name)-\(UUID().uuidString)")
+  try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+  return url
+}
+
+/// The first OpenCL device as a backend; nil (the test skips) when there is none, unless
+/// KNEEFORCE_REQUIRE_OPENCL=1, where a missing device fails the test.
+func firstOpenCLBackend(file: StaticString = #filePath, line: UInt = #line) throws
+  -> OpenCLBackend
+{
+  do {
+    guard let device = try listOpenCLDevices().first else {
+      throw DeviceSelectionError(description: "no OpenCL device")
+    }
+    return try OpenCLBackend(device: device)
+  } catch {
+    if ProcessInfo.processInfo.environment["KNEEFORCE_REQUIRE_OPENCL"] == "1" {
+      XCTFail(
+        "OpenCL required (KNEEFORCE_REQUIRE_OPENCL=1) but unavailable: \(error)", file: file,
+        line: line)
+    }
+    throw XCTSkip("no usable OpenCL device: \(error)")
+  }
+}
+
+// MARK: - The kneeforce executable
+
+/// The `kneeforce` executable built with these tests: it sits next to the test bundle
+/// (`<scratch>/debug/KneeForcePackageTests.xctest` on Linux). Falls back to the newest
+/// `.build*/*/kneeforce` of the repository; skips with a message when there is none.
+func kneeforceBinary() throws -> URL {
+  let fm = FileManager.default
+  var candidates: [URL] = []
+  let bundle = Bundle.main.bundleURL
+  candidates.append(bundle.appendingPathComponent("kneeforce"))
+  candidates.append(bundle.deletingLastPathComponent().appendingPathComponent("kneeforce"))
+  if let argument = CommandLine.arguments.first {
+    let binary = URL(fileURLWithPath: argument).standardizedFileURL
+    candidates.append(binary.deletingLastPathComponent().appendingPathComponent("kneeforce"))
+    // macOS: <scratch>/debug/KneeForcePackageTests.xctest/Contents/MacOS/KneeForcePackageTests
+    for ancestor in 1...4 {
+      var url = binary
+      for _ in 0..<ancestor { url.deleteLastPathComponent() }
+      if url.pathExtension == "xctest" {
+        candidates.append(url.deletingLastPathComponent().appendingPathComponent("kneeforce"))
+      }
+    }
+  }
+  for test in Bundle.allBundles where test.bundleURL.pathExtension == "xctest" {
+    candidates.append(
+      test.bundleURL.deletingLastPathComponent().appendingPathComponent("kneeforce"))
+  }
+  if let found = candidates.first(where: { fm.isExecutableFile(atPath: $0.path) }) {
+    return found
+  }
+  let root = trainingTestsRepositoryRoot
+  let builds = (try? fm.contentsOfDirectory(atPath: root.path)) ?? []
+  var newest: (url: URL, date: Date)?
+  for build in builds where build.hasPrefix(".build") {
+    for configuration in ["debug", "release"] {
+      let url = root.appendingPathComponent("\(build)/\(configuration)/kneeforce")
+      guard fm.isExecutableFile(atPath: url.path),
+        let date = (try? fm.attributesOfItem(atPath: url.path))?[.modificationDate] as? Date
+      else { continue }
+      if newest == nil || date > newest!.date { newest = (url, date) }
+    }
+  }
+  if let newest { return newest.url }
+  throw XCTSkip(
+    "kneeforce executable not found next to the test bundle (\(candidates.map(\.path))); "
+      + "build it with `swift build` first")
+}
+
+struct CommandResult {
+  let status: Int32
+  let stdout: String
+  let stderr: String
+  var output: String { stdout + stderr }
+}
+
+/// Runs `kneeforce` with `arguments` and the test's environment; output goes through files,
+/// so a chatty command can never block on a full pipe.
+func kneeforce(_ arguments: [String]) throws -> CommandResult {
+  let executable = try kneeforceBinary()
+  let directory = try makeTemporaryFolder("process")
+  defer { try? FileManager.default.removeItem(at: directory) }
+  let outURL = directory.appendingPathComponent("stdout")
+  let errURL = directory.appendingPathComponent("stderr")
+  try Data().write(to: outURL)
+  try Data().write(to: errURL)
+  let out = try FileHandle(forWritingTo: outURL)
+  let err = try FileHandle(forWritingTo: errURL)
+  let process = Process()
+  process.executableURL = executable
+  process.arguments = arguments
+  process.standardOutput = out
+  process.standardError = err
+  try process.run()
+  process.waitUntilExit()
+  try out.close()
+  try err.close()
+  return CommandResult(
+    status: process.terminationReason == .exit ? process.terminationStatus : -1,
+    stdout: try String(contentsOf: outURL, encoding: .utf8),
+    stderr: try String(contentsOf: errURL, encoding: .utf8))
+}
+
+// MARK: - Reading safetensors without the SafeTensors module
+
+/// The F32 tensors of a safetensors file (8-byte little-endian header length, JSON header,
+/// data), read independently of the SafeTensors module that wrote them.
+func readF32Tensors(_ url: URL) throws -> [String: (shape: [Int], values: [Float])] {
+  let bytes = [UInt8](try Data(contentsOf: url))
+  guard bytes.count >= 8 else { throw ExperimentTestError("\(url.path): shorter than 8 bytes") }
+  var headerLength = 0
+  for i in 0..<8 { headerLength |= Int(bytes[i]) << (8 * i) }
+  guard headerLength > 0, 8 + headerLength <= bytes.count,
+    let header = try JSONSerialization.jsonObject(
+      with: Data(bytes[8..<(8 + headerLength)])) as? [String: Any]
+  else { throw ExperimentTestError("\(url.path): unreadable header") }
+  let base = 8 + headerLength
+  var tensors: [String: (shape: [Int], values: [Float])] = [:]
+  for (name, entry) in header where name != "__metadata__" {
+    guard let info = entry as? [String: Any], info["dtype"] as? String == "F32",
+      let shape = info["shape"] as? [Int], let offsets = info["data_offsets"] as? [Int],
+      offsets.count == 2, base + offsets[1] <= bytes.count
+    else { throw ExperimentTestError("\(url.path): tensor '\(name)' is not a readable F32") }
+    let count = (offsets[1] - offsets[0]) / 4
+    XCTAssertEqual(count, shape.reduce(1, *), "\(name): byte length does not match the shape")
+    let values = (0..<count).map { k -> Float in
+      let p = base + offsets[0] + 4 * k
+      let raw =
+        UInt32(bytes[p]) | UInt32(bytes[p + 1]) << 8 | UInt32(bytes[p + 2]) << 16
+        | UInt32(bytes[p + 3]) << 24
+      return Float(bitPattern: raw)
+    }
+    tensors[name] = (shape, values)
+  }
+  return tensors
+}
+
+struct ExperimentTestError: Error, CustomStringConvertible {
+  let description: String
+  init(_ description: String) { self.description = description }
+}
+
+/// max |a - b| / max |b| (0 when both are all zeros).
+func maxRelativeError(_ a: [Float], _ b: [Float]) -> Float {
+  precondition(a.count == b.count)
+  let scale = b.map { abs($0) }.max() ?? 0
+  let diff = zip(a, b).map { abs($0 - $1) }.max() ?? 0
+  return scale > 0 ? diff / scale : diff
+}
+
+// MARK: - A tiny synthetic cohort
+
+/// 3 subjects x 2 walking trials: the smallest cohort a fold can train on.
+func tinyCohort() throws -> Dataset {
+  var dataset = try SyntheticCohort.generate(
+    SyntheticCohortOptions(subjects: 3, trials: 2, seed: 7, activities: [.walking]))
+  dataset.folder = "tiny-cohort"
+  return dataset
+}

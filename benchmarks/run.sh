@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Measures KneeForce and the PyTorch baseline in the same run, alternating them, several
+# repeats, then prints medians and ratios (benchmarks/summarize.py). Needs a release build
+# and PyTorch installed locally (never in CI):
+#   pip install -r scripts/requirements-fixtures.txt
+#   benchmarks/run.sh [REPEATS] [DEVICES]        e.g. benchmarks/run.sh 3 cpu,opencl:0
+# Raw JSON goes to benchmarks/out/<timestamp>/; copy the summary into benchmarks/RESULTS.md.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+repeats="${1:-3}"
+devices="${2:-cpu}"
+threads="${THREADS:-$(nproc)}"
+out="benchmarks/out/$(date -u +%Y%m%dT%H%M%SZ)"
+mkdir -p "$out"
+swift build -c release --product kneeforce 2>&1 | grep -E "error|warning: " || true
+bin="$(swift build -c release --show-bin-path)/kneeforce"
+for r in $(seq 1 "$repeats"); do
+  for model in bilstm_mlp tcn; do
+    echo "== repeat $r/$repeats: $model (kneeforce, $devices)"
+    "$bin" bench --model "$model" --devices "$devices" --epochs 2 --inference-repeats 2 \
+      --json "$out/kneeforce-$model-$r.json"
+    echo "== repeat $r/$repeats: $model (pytorch, $threads threads)"
+    python3 benchmarks/pytorch_baseline.py --model "$model" --threads "$threads" --epochs 2 \
+      --warmup 1 --inference-repeats 2 --json "$out/pytorch-$model-$r.json"
+  done
+done
+python3 benchmarks/summarize.py "$out"
