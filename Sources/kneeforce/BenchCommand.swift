@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import KneeForceCompute
 import KneeForceModels
+import KneeForceTraining
 
 struct BenchCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
@@ -165,11 +166,7 @@ struct BenchCommand: ParsableCommand {
       ]
       let data = try JSONSerialization.data(
         withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
-      let url = URL(fileURLWithPath: json)
-      let temp = url.deletingLastPathComponent().appendingPathComponent(
-        ".\(url.lastPathComponent).tmp")
-      try data.write(to: temp)
-      _ = try FileManager.default.replaceItemAt(url, withItemAt: temp)
+      try writeAtomically(String(decoding: data, as: UTF8.self), to: URL(fileURLWithPath: json))
     }
   }
 
