@@ -35,7 +35,7 @@ def main() -> None:
             if m != model:
                 continue
             epoch = statistics.median(r["epoch_median_s"] for r in rs)
-            infer = statistics.median(r["inference_sequences_per_second"] for r in rs)
+            infer = statistics.median(r["inference_sequences_per_s"] for r in rs)
             gflops = statistics.median(r["train_gflops"] for r in rs)
             print(f"| {model} | KneeForce | {device} | {len(rs)} | {epoch:.2f} | {seqs / epoch:.0f} "
                   f"| {infer:.0f} | {gflops:.1f} | {t_epoch / epoch:.2f} |")

@@ -193,6 +193,19 @@ public protocol ComputeBackend: AnyObject {
     shape: LSTMShape, step: Int, gates: BufferSlice, cell: BufferSlice, dOutput: BufferSlice,
     dhRecurrent: BufferSlice, dCell: BufferSlice, dGates: BufferSlice) throws
 
+  /// One forward step of the recurrence: `gh[g] = h_{s-1}[g] W_hh[g]^T` (zero at s = 0) for
+  /// every group, then `lstmGatesForward`. Backends may fuse the two (the CPU backend runs each
+  /// direction's GEMM and cell on one thread, with no hand-off in between).
+  func lstmForwardStep(
+    shape: LSTMShape, step: Int, weightHH: BufferSlice, gx: BufferSlice, gh: BufferSlice,
+    biasIH: BufferSlice, biasHH: BufferSlice, cell: BufferSlice, hprev: BufferSlice,
+    output: BufferSlice) throws
+  /// One backward step: `lstmGatesBackward`, then (for s > 0) `dh[g] = dGates_s[g] W_hh[g]`.
+  func lstmBackwardStep(
+    shape: LSTMShape, step: Int, weightHH: BufferSlice, gates: BufferSlice, cell: BufferSlice,
+    dOutput: BufferSlice, dhRecurrent: BufferSlice, dCell: BufferSlice, dGates: BufferSlice)
+    throws
+
   /// Dilated causal im2col: `col[m][b][t][c*K+k] = x[m][b][t-(K-1-k)*d][c]` (0 before t=0).
   func causalIm2col(_ x: BufferSlice, into col: BufferSlice, shape: ConvShape) throws
   /// The adjoint of `causalIm2col`: `dx[m][b][t][c] = sum_k dcol[m][b][t+(K-1-k)*d][c*K+k]`.
@@ -221,5 +234,45 @@ extension ComputeBackend {
 
   public func download(_ buffer: DeviceBuffer) throws -> [Float] {
     try download(BufferSlice(buffer), count: buffer.count)
+  }
+}
+
+extension ComputeBackend {
+  /// The unfused step: one strided-batched GEMM over all groups, then the cell kernel.
+  public func lstmForwardStep(
+    shape: LSTMShape, step s: Int, weightHH: BufferSlice, gx: BufferSlice, gh: BufferSlice,
+    biasIH: BufferSlice, biasHH: BufferSlice, cell: BufferSlice, hprev: BufferSlice,
+    output: BufferSlice
+  ) throws {
+    let (B, T, H, G) = (shape.batch, shape.steps, shape.hidden, shape.gates)
+    if s == 0 {
+      try fill(gh, count: shape.groups * B * G, value: 0)
+    } else {
+      try gemm(
+        Gemm(
+          transB: true, m: B, n: G, k: H, a: hprev.advanced(by: s * H), lda: T * H,
+          strideA: B * T * H, b: weightHH, ldb: H, strideB: G * H, c: gh, ldc: G,
+          strideC: B * G, batch: shape.groups))
+    }
+    try lstmGatesForward(
+      shape: shape, step: s, gx: gx, gh: gh, biasIH: biasIH, biasHH: biasHH, cell: cell,
+      hprev: hprev, output: output)
+  }
+
+  public func lstmBackwardStep(
+    shape: LSTMShape, step s: Int, weightHH: BufferSlice, gates: BufferSlice, cell: BufferSlice,
+    dOutput: BufferSlice, dhRecurrent: BufferSlice, dCell: BufferSlice, dGates: BufferSlice
+  ) throws {
+    let (B, T, H, G) = (shape.batch, shape.steps, shape.hidden, shape.gates)
+    try lstmGatesBackward(
+      shape: shape, step: s, gates: gates, cell: cell, dOutput: dOutput,
+      dhRecurrent: dhRecurrent, dCell: dCell, dGates: dGates)
+    if s > 0 {
+      try gemm(
+        Gemm(
+          m: B, n: H, k: G, a: dGates.advanced(by: s * G), lda: T * G, strideA: B * T * G,
+          b: weightHH, ldb: H, strideB: G * H, c: dhRecurrent, ldc: H, strideC: B * H,
+          batch: shape.groups))
+    }
   }
 }

@@ -1,3 +1,4 @@
+import CKneeForce
 import Foundation
 
 // CPU twins of Kernels/lstm_gates_forward.cl, Kernels/lstm_gates_backward.cl and
@@ -48,6 +49,20 @@ extension CPUBackend {
     shape: LSTMShape, step s: Int, gx: BufferSlice, gh: BufferSlice, biasIH: BufferSlice,
     biasHH: BufferSlice, cell: BufferSlice, hprev: BufferSlice, output: BufferSlice
   ) throws {
+    let row = try gatesForwardRow(
+      shape: shape, step: s, gx: gx, gh: gh, biasIH: biasIH, biasHH: biasHH, cell: cell,
+      hprev: hprev, output: output)
+    // Rows (g, b) are independent; with two directions each thread takes one direction.
+    parallelRows(shape.groups * shape.batch, work: shape.groups * shape.batch * shape.hidden) {
+      row($0)
+    }
+  }
+
+  /// The fused cell for one (group, sequence) row, bounds already checked.
+  func gatesForwardRow(
+    shape: LSTMShape, step s: Int, gx: BufferSlice, gh: BufferSlice, biasIH: BufferSlice,
+    biasHH: BufferSlice, cell: BufferSlice, hprev: BufferSlice, output: BufferSlice
+  ) throws -> (Int) -> Void {
     let (B, T, H, G) = (shape.batch, shape.steps, shape.hidden, shape.gates)
     let groups = shape.groups
     let pgx = try pointer(gx, groups * B * T * G, "lstmGatesForward gx")
@@ -57,8 +72,7 @@ extension CPUBackend {
     let pc = try pointer(cell, groups * B * T * H, "lstmGatesForward cell")
     let ph = try pointer(hprev, groups * B * T * H, "lstmGatesForward hprev")
     let py = try pointer(output, shape.models * B * T * 2 * H, "lstmGatesForward output")
-    // Rows (g, b) are independent; with two directions each thread takes one direction.
-    parallelRows(groups * B, work: groups * B * H) { row in
+    return { row in
       let (g, b) = (row / B, row % B)
       let (m, d) = (g / 2, g % 2)
       let t = d == 0 ? s : T - 1 - s
@@ -69,23 +83,27 @@ extension CPUBackend {
       let c = pc + ((g * B + b) * T + s) * H
       let h = s + 1 < T ? ph + ((g * B + b) * T + s + 1) * H : nil
       let y = py + ((m * B + b) * T + t) * 2 * H + d * H
+      // Pass 1, one gate at a time: short loops that keep everything in registers.
+      for k in 0..<4 {
+        let base = k * H
+        for j in stride(from: 0, to: H, by: 8) {
+          let n = min(8, H - j)
+          let pre =
+            gates.load8(base + j, n) + rec.load8(base + j, n) + bi.load8(base + j, n)
+            + bh.load8(base + j, n)
+          gates.store8(k == 2 ? vtanh(pre) : vsigmoid(pre), base + j, n)
+        }
+      }
+      // Pass 2: the cell and hidden state from the activated gates.
       for j in stride(from: 0, to: H, by: 8) {
         let n = min(8, H - j)
-        let (ji, jf, jg, jo) = (j, H + j, 2 * H + j, 3 * H + j)
-        let i = vsigmoid(
-          gates.load8(ji, n) + rec.load8(ji, n) + bi.load8(ji, n) + bh.load8(ji, n))
-        let f = vsigmoid(
-          gates.load8(jf, n) + rec.load8(jf, n) + bi.load8(jf, n) + bh.load8(jf, n))
-        let gg = vtanh(gates.load8(jg, n) + rec.load8(jg, n) + bi.load8(jg, n) + bh.load8(jg, n))
-        let o = vsigmoid(
-          gates.load8(jo, n) + rec.load8(jo, n) + bi.load8(jo, n) + bh.load8(jo, n))
+        let i = gates.load8(j, n)
+        let f = gates.load8(H + j, n)
+        let gg = gates.load8(2 * H + j, n)
+        let o = gates.load8(3 * H + j, n)
         let cPrev = s > 0 ? c.load8(j - H, n) : Float8()
         let cNew = f * cPrev + i * gg
         let hNew = o * vtanh(cNew)
-        gates.store8(i, ji, n)
-        gates.store8(f, jf, n)
-        gates.store8(gg, jg, n)
-        gates.store8(o, jo, n)
         c.store8(cNew, j, n)
         if let h { h.store8(hNew, j, n) }
         y.store8(hNew, j, n)
@@ -97,6 +115,19 @@ extension CPUBackend {
     shape: LSTMShape, step s: Int, gates: BufferSlice, cell: BufferSlice, dOutput: BufferSlice,
     dhRecurrent: BufferSlice, dCell: BufferSlice, dGates: BufferSlice
   ) throws {
+    let row = try gatesBackwardRow(
+      shape: shape, step: s, gates: gates, cell: cell, dOutput: dOutput,
+      dhRecurrent: dhRecurrent, dCell: dCell, dGates: dGates)
+    parallelRows(shape.groups * shape.batch, work: shape.groups * shape.batch * shape.hidden) {
+      row($0)
+    }
+  }
+
+  /// The backward cell for one (group, sequence) row, bounds already checked.
+  func gatesBackwardRow(
+    shape: LSTMShape, step s: Int, gates: BufferSlice, cell: BufferSlice, dOutput: BufferSlice,
+    dhRecurrent: BufferSlice, dCell: BufferSlice, dGates: BufferSlice
+  ) throws -> (Int) -> Void {
     let (B, T, H, G) = (shape.batch, shape.steps, shape.hidden, shape.gates)
     let groups = shape.groups
     let pa = try pointer(gates, groups * B * T * G, "lstmGatesBackward gates")
@@ -105,7 +136,7 @@ extension CPUBackend {
     let pdh = try pointer(dhRecurrent, groups * B * H, "lstmGatesBackward dhRecurrent")
     let pdc = try pointer(dCell, groups * B * H, "lstmGatesBackward dCell")
     let pdg = try pointer(dGates, groups * B * T * G, "lstmGatesBackward dGates")
-    parallelRows(groups * B, work: groups * B * H) { row in
+    return { row in
       let (g, b) = (row / B, row % B)
       let (m, d) = (g / 2, g % 2)
       let t = d == 0 ? s : T - 1 - s
@@ -132,6 +163,66 @@ extension CPUBackend {
         dact.store8(dc * i * (1 - gg * gg), 2 * H + j, n)
         dact.store8(dh * tc * o * (1 - o), 3 * H + j, n)
         j += 8
+      }
+    }
+  }
+
+  /// Each thread takes whole groups (directions, fold models): its GEMM and then its rows, so
+  /// the step needs one hand-off instead of two and `gh` is read from the cache it was
+  /// written to.
+  public func lstmForwardStep(
+    shape: LSTMShape, step s: Int, weightHH: BufferSlice, gx: BufferSlice, gh: BufferSlice,
+    biasIH: BufferSlice, biasHH: BufferSlice, cell: BufferSlice, hprev: BufferSlice,
+    output: BufferSlice
+  ) throws {
+    let (B, T, H, G) = (shape.batch, shape.steps, shape.hidden, shape.gates)
+    let groups = shape.groups
+    let row = try gatesForwardRow(
+      shape: shape, step: s, gx: gx, gh: gh, biasIH: biasIH, biasHH: biasHH, cell: cell,
+      hprev: hprev, output: output)
+    let pw = try pointer(weightHH, groups * G * H, "lstmForwardStep weightHH")
+    let ph = try pointer(hprev, groups * B * T * H, "lstmForwardStep hprev")
+    let pgh = try pointer(gh, groups * B * G, "lstmForwardStep gh")
+    if s > 0 { gemmFLOPs += 2 * Double(B * G * H * groups) }
+    let parts = groups * B * H < 4096 ? 1 : min(threads, groups)
+    parallel(parts) { part in
+      for g in stride(from: part, to: groups, by: parts) {
+        if s == 0 {
+          (pgh + g * B * G).update(repeating: 0, count: B * G)
+        } else {
+          cblas_sgemm(
+            CblasRowMajor, CblasNoTrans, CblasTrans, Int32(B), Int32(G), Int32(H), 1,
+            ph + g * B * T * H + s * H, Int32(T * H), pw + g * G * H, Int32(H), 0,
+            pgh + g * B * G, Int32(G))
+        }
+        for b in 0..<B { row(g * B + b) }
+      }
+    }
+  }
+
+  public func lstmBackwardStep(
+    shape: LSTMShape, step s: Int, weightHH: BufferSlice, gates: BufferSlice, cell: BufferSlice,
+    dOutput: BufferSlice, dhRecurrent: BufferSlice, dCell: BufferSlice, dGates: BufferSlice
+  ) throws {
+    let (B, T, H, G) = (shape.batch, shape.steps, shape.hidden, shape.gates)
+    let groups = shape.groups
+    let row = try gatesBackwardRow(
+      shape: shape, step: s, gates: gates, cell: cell, dOutput: dOutput,
+      dhRecurrent: dhRecurrent, dCell: dCell, dGates: dGates)
+    let pw = try pointer(weightHH, groups * G * H, "lstmBackwardStep weightHH")
+    let pdg = try pointer(dGates, groups * B * T * G, "lstmBackwardStep dGates")
+    let pdh = try pointer(dhRecurrent, groups * B * H, "lstmBackwardStep dhRecurrent")
+    if s > 0 { gemmFLOPs += 2 * Double(B * G * H * groups) }
+    let parts = groups * B * H < 4096 ? 1 : min(threads, groups)
+    parallel(parts) { part in
+      for g in stride(from: part, to: groups, by: parts) {
+        for b in 0..<B { row(g * B + b) }
+        if s > 0 {
+          cblas_sgemm(
+            CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(B), Int32(H), Int32(G), 1,
+            pdg + g * B * T * G + s * G, Int32(T * G), pw + g * G * H, Int32(H), 0,
+            pdh + g * B * H, Int32(H))
+        }
       }
     }
   }

@@ -65,18 +65,10 @@ struct BidirectionalLSTM {
         strideC: B * T * G, batch: groups))
     try be.fill(hprev, count: groups * B * T * H, value: 0)
     for s in 0..<T {
-      if s == 0 {
-        try be.fill(gh, count: groups * B * G, value: 0)
-      } else {
-        try be.gemm(
-          Gemm(
-            transB: true, m: B, n: G, k: H, a: hprev.advanced(by: s * H), lda: T * H,
-            strideA: B * T * H, b: p.slice(weightHH), ldb: H, strideB: G * H, c: gh, ldc: G,
-            strideC: B * G, batch: groups))
-      }
-      try be.lstmGatesForward(
-        shape: shape, step: s, gx: gates, gh: gh, biasIH: p.slice(biasIH),
-        biasHH: p.slice(biasHH), cell: cell, hprev: hprev, output: output)
+      try be.lstmForwardStep(
+        shape: shape, step: s, weightHH: p.slice(weightHH), gx: gates, gh: gh,
+        biasIH: p.slice(biasIH), biasHH: p.slice(biasHH), cell: cell, hprev: hprev,
+        output: output)
     }
     return Saved(shape: shape, xs: xs, gates: gates, cell: cell, hprev: hprev)
   }
@@ -96,16 +88,9 @@ struct BidirectionalLSTM {
     try be.fill(dhRec, count: groups * B * H, value: 0)
     try be.fill(dCell, count: groups * B * H, value: 0)
     for s in stride(from: T - 1, through: 0, by: -1) {
-      try be.lstmGatesBackward(
-        shape: shape, step: s, gates: saved.gates, cell: saved.cell, dOutput: dOutput,
-        dhRecurrent: dhRec, dCell: dCell, dGates: dGates)
-      if s > 0 {
-        try be.gemm(
-          Gemm(
-            m: B, n: H, k: G, a: dGates.advanced(by: s * G), lda: T * G, strideA: B * T * G,
-            b: p.slice(weightHH), ldb: H, strideB: G * H, c: dhRec, ldc: H, strideC: B * H,
-            batch: groups))
-      }
+      try be.lstmBackwardStep(
+        shape: shape, step: s, weightHH: p.slice(weightHH), gates: saved.gates,
+        cell: saved.cell, dOutput: dOutput, dhRecurrent: dhRec, dCell: dCell, dGates: dGates)
     }
     // dW_hh = sum_s dGates_s^T h_{s-1}; dW_ih = sum_s dGates_s^T x_s: one GEMM each.
     try be.gemm(
