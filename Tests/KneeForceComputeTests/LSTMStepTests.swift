@@ -1,0 +1,87 @@
+import KneeForceCompute
+import XCTest
+
+/// The fused recurrent steps (`lstmForwardStep`, `lstmBackwardStep`) against the unfused
+/// sequence they stand for: a strided-batched GEMM plus the cell kernel, run on the CPU
+/// backend op by op. The CPU backend overrides both with a per-direction fusion, OpenCL uses the
+/// protocol's default, and both must give the same whole-sequence result.
+final class LSTMStepTests: XCTestCase {
+  /// Runs a whole forward and backward recurrence and returns every buffer it wrote.
+  func recurrence(
+    _ be: ComputeBackend, shape: LSTMShape, fused: Bool
+  ) throws -> [String: [Float]] {
+    let (B, T, H, G, groups) = (shape.batch, shape.steps, shape.hidden, shape.gates, shape.groups)
+    let whh = try be.makeBuffer(randoms(groups * G * H, seed: 1, in: -0.5...0.5))
+    let gx = try be.makeBuffer(randoms(groups * B * T * G, seed: 2))
+    let bias = try be.makeBuffer(randoms(groups * G, seed: 3))
+    let dy = try be.makeBuffer(randoms(shape.models * B * T * 2 * H, seed: 4))
+    let gh = try be.makeBuffer(count: groups * B * G)
+    let cell = try be.makeBuffer(count: groups * B * T * H)
+    let hprev = try be.makeBuffer(count: groups * B * T * H)
+    let out = try be.makeBuffer(count: shape.models * B * T * 2 * H)
+    let dGates = try be.makeBuffer(count: groups * B * T * G)
+    let dh = try be.makeBuffer(count: groups * B * H)
+    let dc = try be.makeBuffer(count: groups * B * H)
+    let (w, x, b) = (BufferSlice(whh), BufferSlice(gx), BufferSlice(bias))
+    for s in 0..<T {
+      if fused {
+        try be.lstmForwardStep(
+          shape: shape, step: s, weightHH: w, gx: x, gh: BufferSlice(gh), biasIH: b, biasHH: b,
+          cell: BufferSlice(cell), hprev: BufferSlice(hprev), output: BufferSlice(out))
+      } else {
+        if s == 0 {
+          try be.fill(BufferSlice(gh), count: groups * B * G, value: 0)
+        } else {
+          try be.gemm(
+            Gemm(
+              transB: true, m: B, n: G, k: H, a: BufferSlice(hprev, offset: s * H), lda: T * H,
+              strideA: B * T * H, b: w, ldb: H, strideB: G * H, c: BufferSlice(gh), ldc: G,
+              strideC: B * G, batch: groups))
+        }
+        try be.lstmGatesForward(
+          shape: shape, step: s, gx: x, gh: BufferSlice(gh), biasIH: b, biasHH: b,
+          cell: BufferSlice(cell), hprev: BufferSlice(hprev), output: BufferSlice(out))
+      }
+    }
+    for s in stride(from: T - 1, through: 0, by: -1) {
+      if fused {
+        try be.lstmBackwardStep(
+          shape: shape, step: s, weightHH: w, gates: x, cell: BufferSlice(cell),
+          dOutput: BufferSlice(dy), dhRecurrent: BufferSlice(dh), dCell: BufferSlice(dc),
+          dGates: BufferSlice(dGates))
+      } else {
+        try be.lstmGatesBackward(
+          shape: shape, step: s, gates: x, cell: BufferSlice(cell), dOutput: BufferSlice(dy),
+          dhRecurrent: BufferSlice(dh), dCell: BufferSlice(dc), dGates: BufferSlice(dGates))
+        if s > 0 {
+          try be.gemm(
+            Gemm(
+              m: B, n: H, k: G, a: BufferSlice(dGates, offset: s * G), lda: T * G,
+              strideA: B * T * G, b: w, ldb: H, strideB: G * H, c: BufferSlice(dh), ldc: H,
+              strideC: B * H, batch: groups))
+        }
+      }
+    }
+    return [
+      "output": try be.download(out), "cell": try be.download(cell),
+      "hprev": try be.download(hprev), "gates": try be.download(gx),
+      "dGates": try be.download(dGates), "dCell": try be.download(dc),
+    ]
+  }
+
+  func testFusedStepsMatchGemmPlusCell() throws {
+    // Large enough that the CPU backend splits the work across threads, odd elsewhere.
+    for shape in [
+      LSTMShape(models: 1, batch: 3, steps: 5, hidden: 5),
+      LSTMShape(models: 2, batch: 9, steps: 7, hidden: 129),
+    ] {
+      let reference = try recurrence(CPUBackend(), shape: shape, fused: false)
+      try forEachBackend { be in
+        let fused = try recurrence(be, shape: shape, fused: true)
+        for (name, expected) in reference {
+          assertClose(fused[name]!, expected, "\(name) on \(be.tag), \(shape)")
+        }
+      }
+    }
+  }
+}
