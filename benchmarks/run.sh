@@ -12,7 +12,7 @@ devices="${2:-cpu}"
 threads="${THREADS:-$(nproc)}"
 out="benchmarks/out/$(date -u +%Y%m%dT%H%M%SZ)"
 mkdir -p "$out"
-swift build -c release --product kneeforce 2>&1 | grep -E "error|warning: " || true
+swift build -c release --product kneeforce >/dev/null
 bin="$(swift build -c release --show-bin-path)/kneeforce"
 for r in $(seq 1 "$repeats"); do
   for model in bilstm_mlp tcn; do

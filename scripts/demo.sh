@@ -10,7 +10,12 @@ export POCL_CACHE_DIR="${POCL_CACHE_DIR:-$PWD/.kneeforce-cache/pocl}"
 export KNEEFORCE_CACHE_DIR="${KNEEFORCE_CACHE_DIR:-$PWD/.kneeforce-cache/programs}"
 echo "== build (release)"
 start=$(date +%s)
-swift build -c release --product kneeforce 2>&1 | grep -E "error|warning: |Build" || true
+if ! swift build -c release --product kneeforce >/tmp/kneeforce-release-build.log 2>&1; then
+  tail -40 /tmp/kneeforce-release-build.log >&2
+  echo "build failed" >&2
+  exit 1
+fi
+grep -E "warning: |Build" /tmp/kneeforce-release-build.log || true
 echo "build: $(( $(date +%s) - start )) s"
 bin="$(swift build -c release --show-bin-path)/kneeforce"
 "$bin" devices --no-check | head -20

@@ -68,6 +68,23 @@ public struct Gemm {
 /// Shape of one bidirectional LSTM layer for `models` independent models trained in
 /// lockstep. Every per-direction tensor is laid out `[models][2][...]`, so the pair
 /// (model, direction) is a single batch index `g = model * 2 + direction` with a fixed stride.
+extension Gemm {
+  /// Floats each operand spans from its offset, over all batch items: what a backend checks
+  /// against the buffer before touching it.
+  public var extents: (a: Int, b: Int, c: Int) {
+    func extent(_ rows: Int, _ cols: Int, _ ld: Int, _ stride: Int) -> Int {
+      rows == 0 || cols == 0 ? 0 : (batch - 1) * stride + (rows - 1) * ld + cols
+    }
+    return (
+      extent(transA ? k : m, transA ? m : k, lda, strideA),
+      extent(transB ? n : k, transB ? k : n, ldb, strideB),
+      extent(m, n, ldc, strideC)
+    )
+  }
+
+  public var flops: Double { 2 * Double(m) * Double(n) * Double(k) * Double(batch) }
+}
+
 public struct LSTMShape: Equatable {
   public var models: Int
   public var batch: Int

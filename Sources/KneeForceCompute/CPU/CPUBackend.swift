@@ -121,17 +121,11 @@ public final class CPUBackend: ComputeBackend {
   public func synchronize() throws {}
 
   public func gemm(_ g: Gemm) throws {
-    gemmFLOPs += 2 * Double(g.m) * Double(g.n) * Double(g.k) * Double(g.batch)
-    let aRows = g.transA ? g.k : g.m
-    let aCols = g.transA ? g.m : g.k
-    let bRows = g.transB ? g.n : g.k
-    let bCols = g.transB ? g.k : g.n
-    func extent(_ rows: Int, _ cols: Int, _ ld: Int, _ stride: Int) -> Int {
-      rows == 0 || cols == 0 ? 0 : (g.batch - 1) * stride + (rows - 1) * ld + cols
-    }
-    let a = try pointer(g.a, extent(aRows, aCols, g.lda, g.strideA), "gemm A")
-    let b = try pointer(g.b, extent(bRows, bCols, g.ldb, g.strideB), "gemm B")
-    let c = try pointer(g.c, extent(g.m, g.n, g.ldc, g.strideC), "gemm C")
+    gemmFLOPs += g.flops
+    let extents = g.extents
+    let a = try pointer(g.a, extents.a, "gemm A")
+    let b = try pointer(g.b, extents.b, "gemm B")
+    let c = try pointer(g.c, extents.c, "gemm C")
     guard g.m > 0, g.n > 0 else { return }
     /// C[m0..<m1, n0..<n1] of batch item i: every operand offset stays a plain pointer shift.
     func block(_ i: Int, _ m0: Int, _ m1: Int, _ n0: Int, _ n1: Int) {

@@ -269,17 +269,11 @@ public final class OpenCLBackend: ComputeBackend {
   public func synchronize() throws { try clCheck(clFinish(queue), "clFinish") }
 
   public func gemm(_ g: Gemm) throws {
-    gemmFLOPs += 2 * Double(g.m) * Double(g.n) * Double(g.k) * Double(g.batch)
-    let aRows = g.transA ? g.k : g.m
-    let aCols = g.transA ? g.m : g.k
-    let bRows = g.transB ? g.n : g.k
-    let bCols = g.transB ? g.k : g.n
-    func extent(_ rows: Int, _ cols: Int, _ ld: Int, _ stride: Int) -> Int {
-      rows == 0 || cols == 0 ? 0 : (g.batch - 1) * stride + (rows - 1) * ld + cols
-    }
-    let a = try mem(g.a, extent(aRows, aCols, g.lda, g.strideA), "gemm A")
-    let b = try mem(g.b, extent(bRows, bCols, g.ldb, g.strideB), "gemm B")
-    let c = try mem(g.c, extent(g.m, g.n, g.ldc, g.strideC), "gemm C")
+    gemmFLOPs += g.flops
+    let extents = g.extents
+    let a = try mem(g.a, extents.a, "gemm A")
+    let b = try mem(g.b, extents.b, "gemm B")
+    let c = try mem(g.c, extents.c, "gemm C")
     let ta = g.transA ? CLBlastTransposeYes : CLBlastTransposeNo
     let tb = g.transB ? CLBlastTransposeYes : CLBlastTransposeNo
     let status: CLBlastStatusCode
