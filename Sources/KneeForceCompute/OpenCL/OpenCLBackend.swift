@@ -78,6 +78,7 @@ public final class OpenCLBackend: ComputeBackend {
     cacheOutcome = outcome
     buildSeconds = Date().timeIntervalSince(started)
     scratch = try makeBuffer(count: Self.reductionGroups) as? CLBuffer
+    try CLBlastTuning.applyFromEnvironment(device: device)
   }
 
   deinit {
