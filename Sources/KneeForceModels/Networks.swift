@@ -1,8 +1,8 @@
 import KneeForceCompute
 
 /// A network mapping `[models][B][T][inputs]` to `[models][B][T][outputs]`: a force at every
-/// time step. `backward` must follow the `forward` whose activations it uses; it overwrites
-/// (does not accumulate) the parameter gradients.
+/// time step. `backward` must follow the `forward` whose activations it uses, once (it may
+/// consume them in place); it overwrites (does not accumulate) the parameter gradients.
 public protocol SequenceModel: AnyObject {
   var config: ModelConfig { get }
   var parameters: ParameterStore { get }

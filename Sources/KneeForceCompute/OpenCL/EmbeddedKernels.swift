@@ -200,7 +200,9 @@ __kernel void add_inplace(const int n, __global const float *x, __global float *
 //   dh_rec  [groups][B][H]     dGates_{s+1} W_hh from the previous backward GEMM (0 at T-1)
 //   d_cell  [groups][B][H]     running dL/dc, carried from step s+1 to s (0 at T-1)
 //   d_gates [groups][B][T][G]  gradient of the gate pre-activations; after the loop one GEMM
-//                              each gives dW_ih, dW_hh and the input gradient
+//                              each gives dW_ih, dW_hh and the input gradient. It may be the
+//                              gates buffer itself: each work-item reads its four gate values
+//                              before writing the same four positions.
 // Global size: groups * B * H.
 __kernel void lstm_gates_backward(const int B, const int T, const int H, const int s,
                                   __global const float *gates, __global const float *cell,

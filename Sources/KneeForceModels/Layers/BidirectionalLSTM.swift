@@ -54,7 +54,9 @@ struct BidirectionalLSTM {
     let xs = try ws.slice("\(tag).xs", groups * B * T * inputs)
     let gates = try ws.slice("\(tag).gates", groups * B * T * G)
     let cell = try ws.slice("\(tag).cell", groups * B * T * H)
-    let hprev = try ws.slice("\(tag).hprev", groups * B * T * H)
+    // Row 0 of every sequence (h before the first step) must stay zero; the cell kernel
+    // writes rows 1..T-1 only, so a buffer kept per shape is zeroed once, when allocated.
+    let hprev = try ws.slice("\(tag).hprev.\(B)x\(T)", groups * B * T * H)
     let gh = try ws.slice("\(tag).gh", groups * B * G)
     try be.bidirectionalInput(
       x, into: xs, models: shape.models, batch: B, steps: T, width: inputs)
@@ -63,7 +65,6 @@ struct BidirectionalLSTM {
         transB: true, m: B * T, n: G, k: inputs, a: xs, lda: inputs, strideA: B * T * inputs,
         b: p.slice(weightIH), ldb: inputs, strideB: G * inputs, c: gates, ldc: G,
         strideC: B * T * G, batch: groups))
-    try be.fill(hprev, count: groups * B * T * H, value: 0)
     for s in 0..<T {
       try be.lstmForwardStep(
         shape: shape, step: s, weightHH: p.slice(weightHH), gx: gates, gh: gh,
@@ -82,7 +83,9 @@ struct BidirectionalLSTM {
     let (B, T, H, G) = (shape.batch, shape.steps, shape.hidden, shape.gates)
     let groups = shape.groups
     let tag = "lstm\(index)"
-    let dGates = try ws.slice("\(tag).dgates", groups * B * T * G)
+    // Gate gradients overwrite the saved activations in place: each step reads its own
+    // activations and writes the same positions, and nothing reads them afterwards.
+    let dGates = saved.gates
     let dhRec = try ws.slice("\(tag).dhrec", groups * B * H)
     let dCell = try ws.slice("\(tag).dcell", groups * B * H)
     try be.fill(dhRec, count: groups * B * H, value: 0)
