@@ -3,6 +3,7 @@
 # the binary carries its kernels and runs from any folder. Run it after editing a kernel;
 # the test EmbeddedKernelsTests fails while the two differ. For kernel development without
 # rebuilding, point KNEEFORCE_KERNELS_DIR at Kernels/ instead.
+# With --check it only tells whether the committed file is up to date (exit 1 if not).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=Sources/KneeForceCompute/OpenCL/EmbeddedKernels.swift
@@ -20,5 +21,15 @@ out=Sources/KneeForceCompute/OpenCL/EmbeddedKernels.swift
   done
   echo "]"
 } >"$out.tmp"
+if [ "${1:-}" = "--check" ]; then
+  if cmp -s "$out.tmp" "$out"; then
+    rm -f "$out.tmp"
+    echo "$out is up to date with Kernels/"
+    exit 0
+  fi
+  rm -f "$out.tmp"
+  echo "$out differs from Kernels/: run scripts/embed-kernels.sh" >&2
+  exit 1
+fi
 mv "$out.tmp" "$out"
 echo "wrote $out"

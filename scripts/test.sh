@@ -16,11 +16,7 @@ mkdir -p "$POCL_CACHE_DIR" "$KNEEFORCE_CACHE_DIR"
 export KNEEFORCE_REQUIRE_OPENCL="${KNEEFORCE_REQUIRE_OPENCL:-1}"
 
 echo "== kernels embedded in the binary match Kernels/"
-scripts/embed-kernels.sh >/dev/null
-git diff --quiet -- Sources/KneeForceCompute/OpenCL/EmbeddedKernels.swift 2>/dev/null || {
-  echo "Kernels/ changed: commit the regenerated EmbeddedKernels.swift" >&2
-  exit 1
-}
+scripts/embed-kernels.sh --check
 
 echo "== swift format lint"
 swift format lint --strict --recursive Package.swift Sources Tests benchmarks
