@@ -53,7 +53,10 @@ let package = Package(
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
-    .testTarget(name: "KneeForceComputeTests", dependencies: ["KneeForceCompute"]),
+    // Helpers for tests that run the `kneeforce` executable (used by test targets only).
+    .target(name: "KneeForceTestSupport", path: "Tests/KneeForceTestSupport"),
+    .testTarget(
+      name: "KneeForceComputeTests", dependencies: ["KneeForceCompute", "KneeForceTestSupport"]),
     .testTarget(
       name: "KneeForceModelsTests",
       dependencies: ["KneeForceModels", "KneeForceCompute", "SafeTensors"],
@@ -62,7 +65,10 @@ let package = Package(
     .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors"]),
     .testTarget(
       name: "KneeForceTrainingTests",
-      dependencies: ["KneeForceTraining", "KneeForceModels", "KneeForceData", "KneeForceCompute"]),
+      dependencies: [
+        "KneeForceTraining", "KneeForceModels", "KneeForceData", "KneeForceCompute",
+        "KneeForceTestSupport",
+      ]),
   ],
   swiftLanguageModes: [.v5]
 )

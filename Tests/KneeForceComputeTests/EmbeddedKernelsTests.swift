@@ -1,4 +1,5 @@
 import Foundation
+import KneeForceTestSupport
 import XCTest
 
 @testable import KneeForceCompute

@@ -1,5 +1,6 @@
 import Foundation
 import KneeForceCompute
+import KneeForceTestSupport
 import XCTest
 
 final class ProgramCacheTests: XCTestCase {

@@ -1,6 +1,7 @@
 import Foundation
 import KneeForceCompute
 import KneeForceData
+import KneeForceTestSupport
 import XCTest
 
 /// The repository this test file belongs to.
@@ -44,83 +45,8 @@ func firstOpenCLBackend(file: StaticString = #filePath, line: UInt = #line) thro
 
 /// The `kneeforce` executable built with these tests: it sits next to the test bundle
 /// (`<scratch>/debug/KneeForcePackageTests.xctest` on Linux). Falls back to the newest
-/// `.build*/*/kneeforce` of the repository; skips with a message when there is none.
-func kneeforceBinary() throws -> URL {
-  let fm = FileManager.default
-  var candidates: [URL] = []
-  let bundle = Bundle.main.bundleURL
-  candidates.append(bundle.appendingPathComponent("kneeforce"))
-  candidates.append(bundle.deletingLastPathComponent().appendingPathComponent("kneeforce"))
-  if let argument = CommandLine.arguments.first {
-    let binary = URL(fileURLWithPath: argument).standardizedFileURL
-    candidates.append(binary.deletingLastPathComponent().appendingPathComponent("kneeforce"))
-    // macOS: <scratch>/debug/KneeForcePackageTests.xctest/Contents/MacOS/KneeForcePackageTests
-    for ancestor in 1...4 {
-      var url = binary
-      for _ in 0..<ancestor { url.deleteLastPathComponent() }
-      if url.pathExtension == "xctest" {
-        candidates.append(url.deletingLastPathComponent().appendingPathComponent("kneeforce"))
-      }
-    }
-  }
-  for test in Bundle.allBundles where test.bundleURL.pathExtension == "xctest" {
-    candidates.append(
-      test.bundleURL.deletingLastPathComponent().appendingPathComponent("kneeforce"))
-  }
-  if let found = candidates.first(where: { fm.isExecutableFile(atPath: $0.path) }) {
-    return found
-  }
-  let root = trainingTestsRepositoryRoot
-  let builds = (try? fm.contentsOfDirectory(atPath: root.path)) ?? []
-  var newest: (url: URL, date: Date)?
-  for build in builds where build.hasPrefix(".build") {
-    for configuration in ["debug", "release"] {
-      let url = root.appendingPathComponent("\(build)/\(configuration)/kneeforce")
-      guard fm.isExecutableFile(atPath: url.path),
-        let date = (try? fm.attributesOfItem(atPath: url.path))?[.modificationDate] as? Date
-      else { continue }
-      if newest == nil || date > newest!.date { newest = (url, date) }
-    }
-  }
-  if let newest { return newest.url }
-  throw XCTSkip(
-    "kneeforce executable not found next to the test bundle (\(candidates.map(\.path))); "
-      + "build it with `swift build` first")
-}
-
-struct CommandResult {
-  let status: Int32
-  let stdout: String
-  let stderr: String
-  var output: String { stdout + stderr }
-}
-
-/// Runs `kneeforce` with `arguments` and the test's environment; output goes through files,
-/// so a chatty command can never block on a full pipe.
-func kneeforce(_ arguments: [String]) throws -> CommandResult {
-  let executable = try kneeforceBinary()
-  let directory = try makeTemporaryFolder("process")
-  defer { try? FileManager.default.removeItem(at: directory) }
-  let outURL = directory.appendingPathComponent("stdout")
-  let errURL = directory.appendingPathComponent("stderr")
-  try Data().write(to: outURL)
-  try Data().write(to: errURL)
-  let out = try FileHandle(forWritingTo: outURL)
-  let err = try FileHandle(forWritingTo: errURL)
-  let process = Process()
-  process.executableURL = executable
-  process.arguments = arguments
-  process.standardOutput = out
-  process.standardError = err
-  try process.run()
-  process.waitUntilExit()
-  try out.close()
-  try err.close()
-  return CommandResult(
-    status: process.terminationReason == .exit ? process.terminationStatus : -1,
-    stdout: try String(contentsOf: outURL, encoding: .utf8),
-    stderr: try String(contentsOf: errURL, encoding: .utf8))
-}
+/// `kneeforce` with `arguments`, through the shared runner of KneeForceTestSupport.
+func kneeforce(_ arguments: [String]) throws -> ProcessResult { try runKneeforce(arguments) }
 
 // MARK: - Reading safetensors without the SafeTensors module
 

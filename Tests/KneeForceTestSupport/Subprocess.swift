@@ -1,11 +1,12 @@
+// Helpers shared by the test targets that run the `kneeforce` executable.
 import Foundation
 import XCTest
 
 /// The directory of the repository this test file belongs to.
-let repositoryRoot = URL(fileURLWithPath: #filePath)
+public let repositoryRoot = URL(fileURLWithPath: #filePath)
   .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
-func temporaryDirectory(_ name: String) throws -> URL {
+public func temporaryDirectory(_ name: String) throws -> URL {
   let url = FileManager.default.temporaryDirectory
     .appendingPathComponent("kneeforce-\(name)-\(UUID().uuidString)")
   try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
@@ -15,7 +16,7 @@ func temporaryDirectory(_ name: String) throws -> URL {
 /// The `kneeforce` executable built with these tests: it sits next to the test bundle
 /// (`<scratch>/debug/KneeForcePackageTests.xctest` on Linux). Falls back to the newest
 /// `.build*/*/kneeforce` of the repository; skips with a message when there is none.
-func kneeforceExecutable() throws -> URL {
+public func kneeforceExecutable() throws -> URL {
   let fm = FileManager.default
   var candidates: [URL] = []
   let bundle = Bundle.main.bundleURL
@@ -57,15 +58,16 @@ func kneeforceExecutable() throws -> URL {
       + "build it with `swift build` first")
 }
 
-struct ProcessResult {
-  let reason: Process.TerminationReason
-  let status: Int32
-  let stdout: String
-  let stderr: String
+public struct ProcessResult {
+  public let reason: Process.TerminationReason
+  public let status: Int32
+  public let stdout: String
+  public let stderr: String
+  public var output: String { stdout + stderr }
 }
 
 /// Runs `kneeforce` with `arguments`, the test's environment plus `environment`.
-func runKneeforce(_ arguments: [String], environment: [String: String] = [:]) throws
+public func runKneeforce(_ arguments: [String], environment: [String: String] = [:]) throws
   -> ProcessResult
 {
   let executable = try kneeforceExecutable()
