@@ -54,6 +54,8 @@ public final class ParameterStore {
   let adamM: DeviceBuffer
   let adamV: DeviceBuffer
   let scalars: DeviceBuffer
+  /// Per (block, model) squared norms, then per-model sums: clipping for models in lockstep.
+  let perModelScalars: DeviceBuffer
   public private(set) var adamSteps = 0
 
   public init(layout: ParameterLayout, backend: ComputeBackend) throws {
@@ -64,6 +66,8 @@ public final class ParameterStore {
     adamM = try backend.makeBuffer(count: layout.count)
     adamV = try backend.makeBuffer(count: layout.count)
     scalars = try backend.makeBuffer(count: 4)
+    perModelScalars = try backend.makeBuffer(
+      count: (layout.blocks.count + 1) * layout.models)
   }
 
   public func slice(_ offset: Int) -> BufferSlice { BufferSlice(values, offset: offset) }
@@ -94,24 +98,56 @@ public final class ParameterStore {
   }
 
   /// Adam over all parameters, with global-norm clipping (`maxNorm > 0`) computed on the
-  /// device. With several models the norm spans them all; per-model clipping comes with the
-  /// fold-batched sweep.
+  /// device. Each model is clipped by its own gradient norm, as if trained alone: with one
+  /// model that is one reduction and one Adam launch over the flat buffer; with several (fold
+  /// models in lockstep) one reduction per (block, model), summed per model, and one Adam
+  /// launch per (block, model) slice.
   public func adamStep(
     lr: Float, beta1: Float = 0.9, beta2: Float = 0.999, eps: Float = 1e-8,
     weightDecay: Float = 0, decoupled: Bool = false, maxNorm: Float = 0
   ) throws {
     adamSteps += 1
-    let norm = BufferSlice(scalars, offset: 0)
-    if maxNorm > 0 {
-      try backend.sumSquares(BufferSlice(gradients), count: layout.count, into: norm)
+    let step = AdamStep(
+      lr: lr, beta1: beta1, beta2: beta2, eps: eps, weightDecay: weightDecay,
+      decoupled: decoupled, step: adamSteps)
+    let models = layout.models
+    if models == 1 {
+      let norm = BufferSlice(scalars, offset: 0)
+      if maxNorm > 0 {
+        try backend.sumSquares(BufferSlice(gradients), count: layout.count, into: norm)
+      }
+      try backend.adam(
+        parameters: BufferSlice(values), gradients: BufferSlice(gradients),
+        m: BufferSlice(adamM), v: BufferSlice(adamV), count: layout.count, step: step,
+        maxNorm: maxNorm, normSquared: norm)
+      return
     }
-    try backend.adam(
-      parameters: BufferSlice(values), gradients: BufferSlice(gradients), m: BufferSlice(adamM),
-      v: BufferSlice(adamV), count: layout.count,
-      step: AdamStep(
-        lr: lr, beta1: beta1, beta2: beta2, eps: eps, weightDecay: weightDecay,
-        decoupled: decoupled, step: adamSteps),
-      maxNorm: maxNorm, normSquared: norm)
+    // norms[m] = sum over blocks of partials[block][m].
+    let partials = BufferSlice(perModelScalars, offset: 0)
+    let norms = BufferSlice(perModelScalars, offset: layout.blocks.count * models)
+    if maxNorm > 0 {
+      for (b, block) in layout.blocks.enumerated() {
+        for m in 0..<models {
+          try backend.sumSquares(
+            BufferSlice(gradients, offset: block.offset + m * block.perModel),
+            count: block.perModel, into: partials.advanced(by: b * models + m))
+        }
+      }
+      try backend.sumRows(
+        partials, into: norms, rows: layout.blocks.count, cols: models, models: 1,
+        accumulate: false)
+    }
+    for block in layout.blocks {
+      for m in 0..<models {
+        let offset = block.offset + m * block.perModel
+        try backend.adam(
+          parameters: BufferSlice(values, offset: offset),
+          gradients: BufferSlice(gradients, offset: offset),
+          m: BufferSlice(adamM, offset: offset), v: BufferSlice(adamV, offset: offset),
+          count: block.perModel, step: step, maxNorm: maxNorm,
+          normSquared: norms.advanced(by: m))
+      }
+    }
   }
 
   /// Global L2 norm of all gradients, read back (for logs and tests).
