@@ -56,7 +56,6 @@ public final class BiLSTMMLP: SequenceModel {
   private var activations: [BufferSlice] = []  // layer inputs: lstm outputs, mlp hidden
   private var batch = 0
   private var steps = 0
-  private var input: BufferSlice?
   private var p: Float = 0
 
   init(_ config: ModelConfig, backend: ComputeBackend, models: Int) throws {
@@ -88,7 +87,6 @@ public final class BiLSTMMLP: SequenceModel {
     let rows = batch * steps
     self.batch = batch
     self.steps = steps
-    input = x
     p = training ? Float(config.dropout) : 0
     saved = []
     activations = []
@@ -161,7 +159,6 @@ public final class TCN: SequenceModel {
   let ws: Workspace
   private var batch = 0
   private var steps = 0
-  private var input: BufferSlice?
   private var p: Float = 0
   // Per block: input, conv1 col, h1, conv2 col, h2, out.
   private var saved:
@@ -207,7 +204,6 @@ public final class TCN: SequenceModel {
     let be = parameters.backend
     self.batch = batch
     self.steps = steps
-    input = x
     p = training ? Float(config.dropout) : 0
     saved = []
     var current = x
