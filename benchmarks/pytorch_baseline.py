@@ -67,26 +67,11 @@ def parse_args() -> argparse.Namespace:
 
 
 def build(args: argparse.Namespace) -> nn.Module:
-    if args.model == "bilstm_mlp":
-        config = {
-            "model": "bilstm_mlp",
-            "inputs": args.channels,
-            "outputs": OUTPUTS,
-            "hidden": args.hidden,
-            "layers": args.layers,
-            "mlp": args.mlp,
-            "dropout": args.dropout,
-        }
-    else:
-        config = {
-            "model": "tcn",
-            "inputs": args.channels,
-            "outputs": OUTPUTS,
-            "channels": args.tcn_channels,
-            "levels": args.levels,
-            "kernel_size": args.kernel,
-            "dropout": args.dropout,
-        }
+    config = kf.make_config(
+        args.model, args.channels, OUTPUTS, args.dropout, hidden=args.hidden,
+        layers=args.layers, mlp=args.mlp, channels=args.tcn_channels, levels=args.levels,
+        kernel_size=args.kernel,
+    )
     return kf.build_model(config)
 
 

@@ -127,6 +127,42 @@ class TCN(nn.Module):
         return self.head(features)
 
 
+def make_config(
+    model: str,
+    inputs: int,
+    outputs: int,
+    dropout: float,
+    hidden: int = 64,
+    layers: int = 2,
+    mlp: list[int] | tuple[int, int] = (128, 64),
+    channels: int = 64,
+    levels: int = 4,
+    kernel_size: int = 3,
+) -> dict[str, Any]:
+    """The checkpoint metadata object for one architecture (only that model's fields)."""
+    if model == "bilstm_mlp":
+        return {
+            "model": model,
+            "inputs": inputs,
+            "outputs": outputs,
+            "hidden": hidden,
+            "layers": layers,
+            "mlp": list(mlp),
+            "dropout": dropout,
+        }
+    if model == "tcn":
+        return {
+            "model": model,
+            "inputs": inputs,
+            "outputs": outputs,
+            "channels": channels,
+            "levels": levels,
+            "kernel_size": kernel_size,
+            "dropout": dropout,
+        }
+    raise ValueError(f"unknown model {model!r} (expected one of {MODEL_KINDS})")
+
+
 def build_model(config: dict[str, Any]) -> nn.Module:
     """Builds a model from a checkpoint configuration (the ``kneeforce`` metadata object)."""
     kind = config.get("model")

@@ -48,26 +48,11 @@ def command_load(args: argparse.Namespace) -> None:
 
 
 def command_save(args: argparse.Namespace) -> None:
-    if args.model == "bilstm_mlp":
-        config = {
-            "model": "bilstm_mlp",
-            "inputs": args.inputs,
-            "outputs": args.outputs,
-            "hidden": args.hidden,
-            "layers": args.layers,
-            "mlp": args.mlp,
-            "dropout": args.dropout,
-        }
-    else:
-        config = {
-            "model": "tcn",
-            "inputs": args.inputs,
-            "outputs": args.outputs,
-            "channels": args.channels,
-            "levels": args.levels,
-            "kernel_size": args.kernel_size,
-            "dropout": args.dropout,
-        }
+    config = kf.make_config(
+        args.model, args.inputs, args.outputs, args.dropout, hidden=args.hidden,
+        layers=args.layers, mlp=args.mlp, channels=args.channels, levels=args.levels,
+        kernel_size=args.kernel_size,
+    )
     torch.manual_seed(args.seed)
     model = kf.build_model(config)
     kf.save_checkpoint(model, args.output)

@@ -120,16 +120,4 @@ public final class Trainer {
     }
     return out
   }
-
-  /// MSE over all sequences without training (dropout off).
-  public func evaluate(_ data: DeviceSequences) throws -> Float {
-    let prediction = try predict(data)
-    let target = try backend.download(BufferSlice(data.y), count: prediction.count)
-    var total = 0.0
-    for i in 0..<prediction.count {
-      let d = Double(prediction[i] - target[i])
-      total += d * d
-    }
-    return Float(total / Double(max(prediction.count, 1)))
-  }
 }

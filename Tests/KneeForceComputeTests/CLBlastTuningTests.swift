@@ -23,6 +23,8 @@ final class CLBlastTuningTests: XCTestCase {
       16)
   }
 
+  /// CLBlast keeps an override for the rest of the process (it has no reset), so later tests
+  /// on this device run XgemmDirect with these parameters too: valid ones, only slower.
   func testCompleteOverrideKeepsGemmCorrect() throws {
     let device = try TestBackends.requireDevice()
     let backend = try TestBackends.requireOpenCL()

@@ -12,15 +12,13 @@ extension CPUBackend {
     let sequences = shape.models * shape.batch
     let px = try pointer(x, sequences * T * C, "causalIm2col x")
     let pc = try pointer(col, sequences * T * C * K, "causalIm2col col")
-    let zeros = UnsafeMutablePointer<Float>.allocate(capacity: max(C * K, 1))
-    zeros.initialize(repeating: 0, count: max(C * K, 1))
-    defer { zeros.deallocate() }
+    let zeros = ZeroRow(count: C * K)
     parallelRanges(sequences * T, minimum: 1 << 14 / max(C * K, 1)) { rows in
       for r in rows {
         let (n, t) = (r / T, r % T)
         func source(_ k: Int) -> UnsafeMutablePointer<Float> {
           let s = t - (K - 1 - k) * D
-          return s >= 0 ? px + (n * T + s) * C : zeros
+          return s >= 0 ? px + (n * T + s) * C : zeros.pointer
         }
         let row = pc + r * C * K
         switch K {
@@ -52,15 +50,13 @@ extension CPUBackend {
     let sequences = shape.models * shape.batch
     let pc = try pointer(dcol, sequences * T * C * K, "causalCol2im dcol")
     let px = try pointer(dx, sequences * T * C, "causalCol2im dx")
-    let zeros = UnsafeMutablePointer<Float>.allocate(capacity: max(C * K, 1))
-    zeros.initialize(repeating: 0, count: max(C * K, 1))
-    defer { zeros.deallocate() }
+    let zeros = ZeroRow(count: C * K)
     parallelRanges(sequences * T, minimum: 1 << 14 / max(C * K, 1)) { rows in
       for r in rows {
         let (n, t) = (r / T, r % T)
         func target(_ k: Int) -> UnsafeMutablePointer<Float> {
           let s = t + (K - 1 - k) * D
-          return s < T ? pc + (n * T + s) * C * K : zeros
+          return s < T ? pc + (n * T + s) * C * K : zeros.pointer
         }
         let xr = px + r * C
         switch K {
@@ -80,4 +76,16 @@ extension CPUBackend {
       }
     }
   }
+}
+
+/// A row of zeros standing in for samples outside the sequence, freed with its owner.
+final class ZeroRow {
+  let pointer: UnsafeMutablePointer<Float>
+
+  init(count: Int) {
+    pointer = UnsafeMutablePointer<Float>.allocate(capacity: max(count, 1))
+    pointer.initialize(repeating: 0, count: max(count, 1))
+  }
+
+  deinit { pointer.deallocate() }
 }

@@ -302,7 +302,8 @@ __kernel void lstm_gates_forward(const int B, const int T, const int H, const in
 // loss need no read-back inside a training step. Work-groups reduce in local memory to one
 // partial each; finalize_sum adds the partials. CPU twins: CPU/CPUBackend.swift.
 
-inline void kf_group_reduce(__local float *scratch, float value, __global float *partials) {
+// The sum of `value` over the work-group, valid in work-item 0.
+inline float kf_local_sum(__local float *scratch, float value) {
   const int lid = get_local_id(0);
   scratch[lid] = value;
   barrier(CLK_LOCAL_MEM_FENCE);
@@ -310,7 +311,12 @@ inline void kf_group_reduce(__local float *scratch, float value, __global float 
     if (lid < width) scratch[lid] += scratch[lid + width];
     barrier(CLK_LOCAL_MEM_FENCE);
   }
-  if (lid == 0) partials[get_group_id(0)] = scratch[0];
+  return scratch[0];
+}
+
+inline void kf_group_reduce(__local float *scratch, float value, __global float *partials) {
+  const float total = kf_local_sum(scratch, value);
+  if (get_local_id(0) == 0) partials[get_group_id(0)] = total;
 }
 
 // partials[group] = sum of x[i]^2 over the group's grid-stride share.
@@ -344,14 +350,8 @@ __kernel void finalize_sum(const int parts, __global const float *partials,
                            __local float *scratch) {
   float sum = 0.0f;
   for (int i = get_local_id(0); i < parts; i += get_local_size(0)) sum += partials[i];
-  const int lid = get_local_id(0);
-  scratch[lid] = sum;
-  barrier(CLK_LOCAL_MEM_FENCE);
-  for (int width = get_local_size(0) / 2; width > 0; width /= 2) {
-    if (lid < width) scratch[lid] += scratch[lid + width];
-    barrier(CLK_LOCAL_MEM_FENCE);
-  }
-  if (lid == 0) out[out_off] = scratch[0] * scale;
+  const float total = kf_local_sum(scratch, sum);
+  if (get_local_id(0) == 0) out[out_off] = total * scale;
 }
 """#,
 ]
