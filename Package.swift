@@ -69,7 +69,8 @@ let package = Package(
     .testTarget(name: "KneeForceDataTests", dependencies: ["KneeForceData"]),
     .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors"]),
     .testTarget(
-      name: "KneeForceFilesTests", dependencies: ["KneeForceFiles", "KneeForceTestSupport"]),
+      name: "KneeForceFilesTests",
+      dependencies: ["KneeForceFiles", "KneeForceTestSupport", "SafeTensors"]),
     .testTarget(
       name: "KneeForceTrainingTests",
       dependencies: [

@@ -181,6 +181,7 @@ public enum OutputFolder {
       try FileManager.default.createDirectory(at: staging, withIntermediateDirectories: false)
       try build(staging)
       try writeMarker(staging, command: command)
+      holdForTests()
     } catch {
       try? FileManager.default.removeItem(at: staging)
       throw error
@@ -215,6 +216,15 @@ public enum OutputFolder {
     }
     AtomicFile.syncFolder(parent)
     return target
+  }
+
+  /// Tests of interruption (SIGINT, SIGKILL) need the process to stop while a folder is
+  /// staged but not yet published; KNEEFORCE_TEST_HOLD_BEFORE_PUBLISH=SECONDS waits there.
+  static func holdForTests() {
+    guard let text = ProcessInfo.processInfo.environment["KNEEFORCE_TEST_HOLD_BEFORE_PUBLISH"],
+      let seconds = Double(text), seconds > 0
+    else { return }
+    Thread.sleep(forTimeInterval: min(seconds, 60))
   }
 
   static func removeContents(of url: URL) throws {
