@@ -137,10 +137,9 @@ public struct SafeTensorsFile: Equatable, Sendable {
   public static func read(from url: URL) throws -> SafeTensorsFile {
     let bytes: Data
     do {
-      bytes = try Data(contentsOf: url)
-    } catch {
-      throw SafeTensorsError.io(
-        file: url.path, reason: "cannot read file: \(error.localizedDescription)")
+      bytes = try RegularFile.read(url.path)
+    } catch let error as RegularFileError {
+      throw SafeTensorsError.io(file: url.path, reason: error.reason)
     }
     return try decode(bytes, file: url.path)
   }

@@ -73,3 +73,27 @@ final class FileIdentityTests: XCTestCase {
     XCTAssertEqual(FileKind(path: fifo.path).words, "is a FIFO (named pipe)")
   }
 }
+
+final class RegularFileTests: XCTestCase {
+  func testEachKindOfNonFileIsNamedAndAFIFOIsNeverOpened() throws {
+    let folder = try temporaryDirectory("regular")
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let fifo = folder.appendingPathComponent("pipe")
+    XCTAssertEqual(mkfifo(fifo.path, 0o644), 0)
+    let file = folder.appendingPathComponent("a.bin")
+    try Data([1, 2, 3]).write(to: file)
+    XCTAssertEqual(try RegularFile.read(file.path), Data([1, 2, 3]))
+    let cases: [(String, String)] = [
+      (folder.appendingPathComponent("none").path, "does not exist"),
+      (folder.path, "is a folder, expected a file"),
+      (fifo.path, "is a FIFO (named pipe), expected a regular file"),
+      ("/dev/null", "is a device, expected a regular file"),
+    ]
+    for (path, reason) in cases {
+      XCTAssertThrowsError(try RegularFile.read(path)) { error in
+        XCTAssertEqual((error as? RegularFileError)?.reason, reason, "\(path)")
+        XCTAssertFalse("\(error)".contains("NSCocoaErrorDomain"))
+      }
+    }
+  }
+}

@@ -136,6 +136,25 @@ final class CommandRulesTests: XCTestCase {
     XCTAssertEqual(try runKneeforce(args + ["--force"]).status, 0)
   }
 
+  func testForwardNamesWhatIsWrongWithAnInputPath() throws {
+    let fifo = root.appendingPathComponent("pipe")
+    XCTAssertEqual(mkfifo(fifo.path, 0o644), 0)
+    let cases: [(String, String)] = [
+      (root.appendingPathComponent("none").path, "does not exist"),
+      (root.path, "is a folder, expected a file"),
+      (fifo.path, "is a FIFO (named pipe), expected a regular file"),
+    ]
+    for (path, reason) in cases {
+      let run = try runKneeforce([
+        "forward", "--checkpoint", path, "--input", fixture("tcn_small.io.safetensors").path,
+        "--output", root.appendingPathComponent("y.safetensors").path, "--device", "cpu",
+      ])
+      XCTAssertEqual(run.status, ExitStatus.failure, run.output)
+      XCTAssertTrue(run.stderr.contains("error: \(path): \(reason)"), run.stderr)
+      XCTAssertFalse(run.stderr.contains("NSCocoaErrorDomain"), run.stderr)
+    }
+  }
+
   /// A self-consistent TCN checkpoint with 64 levels used to overflow computing 2^63.
   func testForwardRefusesATCNCheckpointWithTooManyLevels() throws {
     let file = try SafeTensorsFile.read(from: fixture("tcn_small.ckpt.safetensors"))
