@@ -20,19 +20,20 @@ enum BarsFigure {
       + [(.errorBar, "± SD over subjects"), (.dot(colour: "#ffffff"), "one held-out subject")]
     var probe = SVGCanvas(width: width, height: 0)
     let legendHeight = probe.legend(legendEntries, x: 12, y: 0, maxWidth: width - 24)
-    let top = 34 + legendHeight + 6
+    let top = 50 + legendHeight + 6
     let plotHeight = 200.0
     var canvas = SVGCanvas(width: width, height: top + plotHeight + 60)
-    let title =
-      "\(Words.target(target)) knee contact force: RMSE and Pearson r per model "
-      + "(\(subjects.count) held-out subjects, all activities pooled, input set all)"
+    let title = "\(Words.target(target)) knee contact force: RMSE and Pearson r per model"
     canvas.text(title, x: 12, y: 20, size: 14, weight: "bold")
+    canvas.text(
+      "\(subjects.count) held-out subjects, all activities pooled, input set all", x: 12, y: 36,
+      size: 11)
     if synthetic {
       canvas.text(
         "SYNTHETIC DATA", x: width - 12, y: 20, size: 12, anchor: "end", weight: "bold",
         colour: Palette.vermillion)
     }
-    canvas.legend(legendEntries, x: 12, y: 30, maxWidth: width - 24)
+    canvas.legend(legendEntries, x: 12, y: 46, maxWidth: width - 24)
     for (panel, metric) in ["rmse", "r"].enumerated() {
       let ox = 10 + Double(panel) * (panelWidth + 10)
       let left = ox + 62

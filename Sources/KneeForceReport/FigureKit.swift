@@ -125,7 +125,12 @@ func decimal(_ value: Double, _ digits: Int = 3) -> String {
 
 /// A tick label: as few decimals as the step needs.
 func tickLabel(_ value: Double, step: Double) -> String {
-  let digits = max(0, min(6, Int((-log10(step)).rounded(.up))))
+  var digits = 0
+  while digits < 6 {
+    let scaled = step * pow(10, Double(digits))
+    if abs(scaled - scaled.rounded()) < 1e-6 * max(1, scaled) { break }
+    digits += 1
+  }
   return decimal(abs(value) < step * 1e-6 ? 0 : value, digits)
 }
 
