@@ -108,7 +108,10 @@ enum ReportPage {
         "<div class=\"warning\"><strong>\(failed.count) failed "
           + (failed.count == 1 ? "unit" : "units")
           + "</strong> (non-finite loss; left out of the means): "
-          + failed.map { "<code>\(escapeXML($0.folder))</code>" }.joined(separator: ", ")
+          + failed.map { unit in
+            "<code>\(escapeXML(unit.folder))</code>"
+              + (unit.failure.map { " (\(escapeXML($0)))" } ?? "")
+          }.joined(separator: ", ")
           + "</div>")
     }
     return out

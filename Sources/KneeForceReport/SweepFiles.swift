@@ -315,6 +315,11 @@ struct SweepFolder {
     if let detail = json["failure"] {
       if let text = detail as? String {
         failure = text
+      } else if let fields = detail as? [String: Any], let what = fields["what"] as? String {
+        let place = [("epoch", fields["epoch"]), ("member", fields["member"])].compactMap {
+          name, value in integer(value).map { "\(name) \($0)" }
+        }
+        failure = (place.isEmpty ? "" : place.joined(separator: ", ") + ": ") + what
       } else if JSONSerialization.isValidJSONObject(detail),
         let data = try? JSONSerialization.data(withJSONObject: detail, options: [.sortedKeys])
       {
@@ -324,7 +329,8 @@ struct SweepFolder {
     return UnitRecord(
       folder: folder, model: try part("model", 0), features: try part("features", 1),
       activities: try part("activities", 2), subject: try part("subject", 3),
-      failed: status == "failed", failure: failure, seeds: integer(json["seeds"]),
+      failed: status == "failed", failure: failure,
+      seeds: (json["seeds"] as? [Any])?.count ?? integer(json["seeds"]),
       epochsTrained: integers(json["epochs_trained"]), bestEpochs: integers(json["best_epochs"]),
       seconds: double(json["seconds"]), validationSubject: json["validation_subject"] as? String)
   }

@@ -189,7 +189,9 @@ struct SweepFixture {
         ],
         "status": isFailed ? "failed" : "ok",
         "training_subjects": network ? Array(others.dropFirst()) : others,
-        "seeds": network ? seeds : 0,
+        "format": 1,
+        "seeds": network ? Array(0..<seeds) : [],
+        "held_out_activities": activities,
         "epochs_trained": epochsTrained, "best_epochs": bestEpochs,
         "training_sequences": others.count * activities.count * trials,
         "seconds": 1.5 + Double(s),
@@ -201,7 +203,7 @@ struct SweepFixture {
       if network { journal["validation_subject"] = others.first! }
       if isFailed {
         journal["failure"] = [
-          "epoch": 3, "member": 0, "what": "validation loss is nan",
+          "epoch": 3, "member": 0, "seed": 0, "what": "validation loss is nan",
         ]
       }
       try AtomicFile.write(

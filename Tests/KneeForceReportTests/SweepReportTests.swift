@@ -187,7 +187,8 @@ final class SweepReportTests: XCTestCase {
     XCTAssertFalse(html.contains("SYNTHETIC"))
     XCTAssertTrue(html.contains("no (measured data)"))
     XCTAssertTrue(html.contains("1 failed unit"))
-    XCTAssertTrue(html.contains("<code>tcn__all__all__S02</code>"))
+    XCTAssertTrue(
+      html.contains("<code>tcn__all__all__S02</code> (epoch 3, member 0: validation loss is nan)"))
     // The failed unit's subject is left out of TCN's mean: n = 2 in the TCN row.
     XCTAssertTrue(html.contains("<td>TCN</td><td class=\"num\">2</td>"), html)
   }
