@@ -92,7 +92,7 @@ enum CurvesFigure {
           + (panel.sequences == 1 ? "sequence)" : "sequences)"),
         x: ox + 52, y: oy + 14, size: 11, weight: "bold")
       canvas.axes(
-        x: x, y: y, xTitle: "Movement (% of cycle)",
+        x: x, y: y, xTitle: "Time (% of movement)",
         yTitle: "\(Words.target(target)) force (BW)",
         xTicks: stride(from: 0.0, through: 100, by: 20).map { ($0, coord($0)) })
       let n = panel.measuredMean.count

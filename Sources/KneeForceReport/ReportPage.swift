@@ -210,7 +210,7 @@ enum ReportPage {
   static func json(_ value: Any) -> String {
     if value is NSNull { return "null" }
     if let text = value as? String { return text }
-    if let flag = value as? Bool { return flag ? "true" : "false" }
+    // Not `as? Bool`: on Linux a JSON number 1 casts to true; the serialiser knows the kind.
     guard
       let data = try? JSONSerialization.data(
         withJSONObject: value, options: [.sortedKeys, .fragmentsAllowed])

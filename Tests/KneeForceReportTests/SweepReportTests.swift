@@ -81,6 +81,9 @@ final class SweepReportTests: XCTestCase {
       XCTAssertTrue(html.contains(fact), "the run section lacks \(fact)")
     }
     XCTAssertFalse(html.contains("Incomplete"))
+    // JSON numbers 0 and 1 stay numbers (on Linux they would cast to Bool).
+    XCTAssertTrue(html.contains("<th>seed</th><td><code>0</code></td>"), "seed 0 as a number")
+    XCTAssertTrue(html.contains("<th>per_activity</th><td><code>false</code></td>"))
 
     // One curves figure per (activity, target), inline and as a file.
     let figures = out.appendingPathComponent("figures")
@@ -118,7 +121,7 @@ final class SweepReportTests: XCTestCase {
     XCTAssertEqual(inline.count, files.count)
     for (index, svg) in inline.enumerated() { assertValidXML(svg, "inline figure \(index)") }
     XCTAssertEqual(networkReferences(html), [])
-    XCTAssertTrue(html.contains("Movement (% of cycle)"))
+    XCTAssertTrue(html.contains("Time (% of movement)"))
     XCTAssertTrue(html.contains("measured mean ± SD"))
     XCTAssertTrue(html.contains("± SD of seed members"), "2 seeds: the members' band")
 
