@@ -19,6 +19,8 @@ struct SweepFixture {
   var synthetic = true
   /// Folder names of units whose loss turned non-finite (no predictions, empty scores).
   var failed: Set<String> = []
+  /// `--per-activity`: one unit per activity (results' `activities` column `per_activity`).
+  var perActivity = false
 
   static let targets = ["medial", "lateral", "total"]
 
@@ -41,14 +43,20 @@ struct SweepFixture {
     var model: String
     var features: String
     var subject: String
-    var folder: String { "\(model)__\(features)__all__\(subject)" }
+    var activities = "all"
+    var folder: String { "\(model)__\(features)__\(activities)__\(subject)" }
+    var pooled: String { "\(model)|\(features)|\(subject)" }
   }
 
   var units: [Unit] {
     var out: [Unit] = []
     for model in models + baselines {
       for f in features {
-        for s in subjects { out.append(Unit(model: model, features: f, subject: s)) }
+        for a in perActivity ? activities.sorted() : ["all"] {
+          for s in subjects {
+            out.append(Unit(model: model, features: f, subject: s, activities: a))
+          }
+        }
       }
     }
     return out
@@ -126,7 +134,8 @@ struct SweepFixture {
           "trial_id,subject,activity,sequence,step,measured.medial,measured.lateral,"
           + "measured.total,predicted.medial,predicted.lateral,predicted.total,sd.medial,"
           + "sd.lateral,sd.total\n"
-        for (a, activity) in activities.enumerated() {
+        for (a, activity) in activities.enumerated()
+        where unit.activities == "all" || unit.activities == activity {
           for k in 0..<trials {
             let m = measured(activity: a, subject: s, trial: k)
             let (p, sd) = predicted(unit, measured: m, activity: a, subject: s)
@@ -139,7 +148,7 @@ struct SweepFixture {
               csv += "\n"
             }
             for (t, target) in Self.targets.enumerated() {
-              for key in ["\(unit.folder)|\(activity)|\(target)", "\(unit.folder)|all|\(target)"] {
+              for key in ["\(unit.pooled)|\(activity)|\(target)", "\(unit.pooled)|all|\(target)"] {
                 var entry = samples[key] ?? ([], [], 0)
                 entry.0 += m[t]
                 entry.1 += p[t]
@@ -184,14 +193,14 @@ struct SweepFixture {
       let others = subjects.filter { $0 != unit.subject }
       var journal: [String: Any] = [
         "unit": [
-          "model": unit.model, "features": unit.features, "activities": "all",
+          "model": unit.model, "features": unit.features, "activities": unit.activities,
           "subject": unit.subject,
         ],
         "status": isFailed ? "failed" : "ok",
         "training_subjects": network ? Array(others.dropFirst()) : others,
         "format": 1,
         "seeds": network ? Array(0..<seeds) : [],
-        "held_out_activities": activities,
+        "held_out_activities": unit.activities == "all" ? activities : [unit.activities],
         "epochs_trained": epochsTrained, "best_epochs": bestEpochs,
         "training_sequences": others.count * activities.count * trials,
         "seconds": 1.5 + Double(s),
@@ -219,18 +228,22 @@ struct SweepFixture {
       for f in features {
         for activity in ["all"] + activities.sorted() {
           for subject in subjects.sorted() {
-            let unit = Unit(model: model, features: f, subject: subject)
+            let unit = Unit(
+              model: model, features: f, subject: subject,
+              activities: perActivity
+                ? (activity == "all" ? activities.sorted()[0] : activity) : "all")
+            let trained = perActivity ? "per_activity" : "all"
             let n = activity == "all" ? trials * activities.count : trials
             let seedCount = SweepReportBaselines.contains(model) ? 0 : seeds
             for target in Self.targets {
               let prefix = "\(model),\(f),\(activity),\(subject),\(target)"
               if failed.contains(unit.folder) {
-                results += "\(prefix),,,\(n),\(seedCount),\(n),all,failed\n"
+                results += "\(prefix),,,\(n),\(seedCount),\(n),\(trained),failed\n"
                 continue
               }
-              let (m, p, _) = samples["\(unit.folder)|\(activity)|\(target)"]!
+              let (m, p, _) = samples["\(unit.pooled)|\(activity)|\(target)"]!
               results +=
-                "\(prefix),\(rmse(m, p)),\(pearson(m, p)),\(n),\(seedCount),\(n),all,ok\n"
+                "\(prefix),\(rmse(m, p)),\(pearson(m, p)),\(n),\(seedCount),\(n),\(trained),ok\n"
             }
           }
         }
@@ -246,7 +259,7 @@ struct SweepFixture {
       "format": 1, "command": "sweep", "version": "0.2.0", "commit": "fd3337f0123456789",
       "options": [
         "models": models, "features": features, "inputs": ["kin", "grf", "emg"],
-        "activities": NSNull(), "per_activity": false, "epochs": epochs, "patience": 10,
+        "activities": NSNull(), "per_activity": perActivity, "epochs": epochs, "patience": 10,
         "batch": 32, "lr": 0.003, "seeds": seeds, "seed": 0, "backend": "cpu",
         "architecture": ["hidden": 64, "layers": 2, "mlp": [64, 32]],
       ],

@@ -161,6 +161,35 @@ final class SweepReportTests: XCTestCase {
     XCTAssertEqual(cell.subjects, 3)
   }
 
+  /// `--per-activity`: one unit per activity; the curves of an activity come from its own
+  /// units, the table's `all activities` rows from results.csv's pooled rows.
+  func testPerActivitySweep() throws {
+    var fixture = SweepFixture()
+    fixture.perActivity = true
+    fixture.seeds = 1
+    let out = try writeFixture(fixture)
+    XCTAssertTrue(
+      FileManager.default.fileExists(
+        atPath: out.appendingPathComponent("units/tcn__all__walking__S01/predictions.csv").path))
+    let written = try SweepReport.write(folder: out)
+    let names = Set(written.figures.map(\.lastPathComponent))
+    XCTAssertEqual(names.filter { $0.hasPrefix("curves_") }.count, 6)
+    XCTAssertEqual(names.filter { $0.hasPrefix("training_") }.count, 2 * 2 * 2 * 3)
+    XCTAssertTrue(names.contains("training_bilstm_mlp__no_emg__walking__S03.svg"))
+    let html = try text(written.page)
+    XCTAssertTrue(html.contains("<h3>biLSTM-MLP, all inputs, stair ascent</h3>"), html)
+    XCTAssertFalse(html.contains("± SD of seed members"), "one seed: no members' band")
+    XCTAssertFalse(html.contains("(per_activity)"), "one kind of model: no label")
+    let content = try ReportContent(try SweepFolder.read(out))
+    // Every panel of the walking curves has all four models, from the walking units.
+    let walking = try XCTUnwrap(
+      zip(content.curveKeys, content.curves).first {
+        $0.0.activity == "walking" && $0.0.target == "total"
+      }?.1)
+    XCTAssertEqual(walking.svg.components(separatedBy: "<title>TCN, S0").count - 1, 3)
+    XCTAssertEqual(walking.svg.components(separatedBy: "<title>ridge (baseline), S0").count - 1, 3)
+  }
+
   func testRebuildReplacesTheReportAndItsOldFigures() throws {
     let out = try writeFixture()
     try SweepReport.write(folder: out)
