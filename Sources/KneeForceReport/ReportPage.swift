@@ -337,6 +337,9 @@ enum ReportPage {
     }
     out.append(figure(lofo))
     out.append(
+      "<p class=\"note\">The mean-curve baseline uses no inputs and is not shown. Positive "
+        + "ΔRMSE: the prediction got worse without the group, so the group helped.</p>")
+    out.append(
       "<table><tr><th>Model</th><th>Left out</th><th>Target</th><th>ΔRMSE (BW)</th><th>n</th></tr>")
     for row in content.lofoRows {
       out.append(

@@ -179,7 +179,8 @@ struct ReportContent {
     var lofoScores: [LOFOScores] = []
     var lofoRows: [(String, String, String, (mean: Double, sd: Double, n: Int))] = []
     let left = rows.filter { $0.features != "all" && $0.activity == "all" && !$0.failed }
-    for (model, trained) in models {
+    // The mean curve uses no inputs: leaving a group out cannot change it.
+    for (model, trained) in models where model != "mean_curve" {
       let these = left.filter { $0.model == model && $0.activities == trained }
       guard !these.isEmpty else { continue }
       let groups = Array(Set(these.map(\.features))).sorted { featureRank($0) < featureRank($1) }
