@@ -30,7 +30,7 @@ enum ReportPage {
     .note{font-size:13px;color:#333}
     figure{margin:10px 0 22px}figcaption{font-size:13px;color:#333;max-width:940px}
     figure svg{max-width:100%;height:auto;display:block}
-    .multiples{display:grid;grid-template-columns:repeat(auto-fill,minmax(300px,1fr));gap:8px}
+    .multiples{display:grid;grid-template-columns:repeat(auto-fill,minmax(340px,1fr));gap:8px}
     .multiples figure{margin:0}
     code{font-size:12px}
     """
@@ -340,15 +340,28 @@ enum ReportPage {
       "<p class=\"note\">The mean-curve baseline uses no inputs and is not shown. Positive "
         + "ΔRMSE: the prediction got worse without the group, so the group helped.</p>")
     out.append(
-      "<table><tr><th>Model</th><th>Left out</th><th>Target</th><th>ΔRMSE (BW)</th><th>n</th></tr>")
-    for row in content.lofoRows {
-      out.append(
-        "<tr\(isBaseline(row.model) ? " class=\"baseline\"" : "")><td>"
-          + "\(escapeXML(Words.shortModel(row.model)))</td><td>"
-          + "\(escapeXML(String(row.group.dropFirst(3)).uppercased()))</td><td>"
-          + "\(escapeXML(Words.target(row.target)))</td><td class=\"num\">"
-          + "\(decimal(row.stats.mean)) ± \(decimal(row.stats.sd))</td>"
-          + "<td class=\"num\">\(row.stats.n)</td></tr>")
+      "<table><tr><th>Model</th><th>Left out</th>"
+        + content.targets.map { "<th>\(Words.target($0)) ΔRMSE (BW)</th>" }.joined()
+        + "<th>n</th></tr>")
+    var pairs: [(model: String, group: String)] = []
+    for row in content.lofoRows where !pairs.contains(where: { $0 == (row.model, row.group) }) {
+      pairs.append((row.model, row.group))
+    }
+    for pair in pairs {
+      let rows = content.lofoRows.filter { $0.model == pair.model && $0.group == pair.group }
+      var line =
+        "<tr\(isBaseline(pair.model) ? " class=\"baseline\"" : "")><td>"
+        + "\(escapeXML(Words.shortModel(pair.model)))</td><td>"
+        + "\(escapeXML(String(pair.group.dropFirst(3)).uppercased()))</td>"
+      for target in content.targets {
+        if let stats = rows.first(where: { $0.target == target })?.stats {
+          line += "<td class=\"num\">\(decimal(stats.mean)) ± \(decimal(stats.sd))</td>"
+        } else {
+          line += "<td class=\"num\">—</td>"
+        }
+      }
+      line += "<td class=\"num\">\(rows.map(\.stats.n).max() ?? 0)</td></tr>"
+      out.append(line)
     }
     out.append("</table>")
     out.append("</section>")
