@@ -258,10 +258,10 @@ struct SweepFixture {
     let sweep: [String: Any] = [
       "format": 1, "command": "sweep", "version": "0.2.0", "commit": "fd3337f0123456789",
       "options": [
-        "models": models, "features": features, "inputs": ["kin", "grf", "emg"],
-        "activities": NSNull(), "per_activity": perActivity, "epochs": epochs, "patience": 10,
-        "batch": 32, "lr": 0.003, "seeds": seeds, "seed": 0, "backend": "cpu",
-        "architecture": ["hidden": 64, "layers": 2, "mlp": [64, 32]],
+        "models": models, "inputs": ["kin", "grf", "emg"], "lofo": features.count > 1,
+        "per_activity": perActivity, "epochs": epochs, "patience": 10, "batch": 32, "lr": 0.003,
+        "weight_decay": 0, "max_grad_norm": 1, "seeds": seeds, "seed": 0,
+        "segmentation": ["trial": ["length": steps]], "backend": "cpu", "hidden": 16,
       ],
       "run": [
         "device": "cpu (2 threads, OpenBLAS)", "fold_batch": 6, "planned_memory_bytes": 123456,
