@@ -21,6 +21,7 @@ public enum SweepReport {
   /// or malformed input file, or a `FileError` when writing fails.
   @discardableResult
   public static func write(folder: URL) throws -> Written {
+    let folder = folder.standardizedFileURL
     guard OutputFolder.readMarker(folder) != nil else {
       throw ReportInputError(
         folder.path,
