@@ -51,11 +51,14 @@ let package = Package(
     .target(
       name: "KneeForceTraining",
       dependencies: ["KneeForceCompute", "KneeForceModels", "KneeForceData", "KneeForceFiles"]),
+    // The sweep report: report.html and figures/ from a sweep's output files alone.
+    .target(name: "KneeForceReport", dependencies: ["KneeForceFiles"]),
     .executableTarget(
       name: "kneeforce",
       dependencies: [
         "KneeForceCompute", "KneeForceModels", "KneeForceData", "KneeForceTraining", "SafeTensors",
-        "KneeForceFiles", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        "KneeForceFiles", "KneeForceReport",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
     // Helpers for tests that run the `kneeforce` executable (used by test targets only).
@@ -77,6 +80,9 @@ let package = Package(
         "KneeForceTraining", "KneeForceModels", "KneeForceData", "KneeForceCompute",
         "KneeForceTestSupport",
       ]),
+    .testTarget(
+      name: "KneeForceReportTests",
+      dependencies: ["KneeForceReport", "KneeForceFiles", "KneeForceTestSupport"]),
   ],
   swiftLanguageModes: [.v5]
 )
