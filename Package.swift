@@ -42,6 +42,8 @@ let package = Package(
     .target(name: "KneeForceModels", dependencies: ["KneeForceCompute", "SafeTensors"]),
     // The dataset folder format, its checker, the feature pipeline and the synthetic cohort.
     .target(name: "KneeForceData"),
+    // Readers for gait-lab files: C3D, OpenSim .trc/.sto/.mot (Foundation only).
+    .target(name: "KneeForceLabFiles"),
     // Experiments: training runs over dataset folds, metrics, result files.
     .target(
       name: "KneeForceTraining",
@@ -50,6 +52,7 @@ let package = Package(
       name: "kneeforce",
       dependencies: [
         "KneeForceCompute", "KneeForceModels", "KneeForceData", "KneeForceTraining", "SafeTensors",
+        "KneeForceLabFiles",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
@@ -63,6 +66,9 @@ let package = Package(
       resources: [.copy("Fixtures")]),
     .testTarget(name: "KneeForceDataTests", dependencies: ["KneeForceData"]),
     .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors"]),
+    .testTarget(
+      name: "KneeForceLabFilesTests", dependencies: ["KneeForceLabFiles", "KneeForceTestSupport"],
+      resources: [.copy("References")]),
     .testTarget(
       name: "KneeForceTrainingTests",
       dependencies: [

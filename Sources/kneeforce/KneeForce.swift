@@ -18,6 +18,7 @@ struct KneeForce: ParsableCommand {
       DevicesCommand.self,
       BenchCommand.self,
       ForwardCommand.self,
+      C3DCommand.self,
     ]
   )
 }
