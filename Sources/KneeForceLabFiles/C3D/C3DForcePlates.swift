@@ -87,7 +87,12 @@ extension C3DFile {
       let plateCorners = (0..<4).map { corner in
         (0..<3).map { corners[plate * 12 + corner * 3 + $0] * lengthFactor }
       }
-      let origin = (0..<3).map { origins[plate * 3 + $0] * lengthFactor }
+      var origin = (0..<3).map { origins[plate * 3 + $0] * lengthFactor }
+      // The standard's vector points from the transducer origin up to the surface, so its z
+      // is negative for plates with z down; some writers store the opposite vector. As
+      // ezc3d does, a positive z is taken to be that and flipped (not for type 3, whose
+      // ORIGIN holds the sensor offsets a, b, az0).
+      if type != 3, origin[2] > 0 { origin = origin.map { -$0 } }
       var calibration: [Double] = []
       if type == 4 {
         let matrix = try values("CAL_MATRIX", 36)
@@ -120,10 +125,8 @@ extension C3DFile {
         plate: plate, force: [], centreOfPressure: [], freeMoment: [])
       series.force.reserveCapacity(analogSampleCount)
       for sample in 0..<analogSampleCount {
-        let raw = plate.channels.enumerated().map { position, channel in
-          analog(sample: sample, channel: channel) * plate.channelFactors[position]
-        }
-        let local = plate.plateFrame(raw)
+        let raw = plate.channels.map { analog(sample: sample, channel: $0) }
+        let local = plate.plateFrame(plate.calibrated(raw))
         series.force.append(plate.toLab(local.force))
         series.centreOfPressure.append(
           zip(plate.toLab(local.cop), plate.centre).map { $0 + $1 })
@@ -174,6 +177,18 @@ extension C3DForcePlate {
     (0..<3).map { row in (0..<3).reduce(0) { $0 + rotation[row][$1] * vector[$1] } }
   }
 
+  /// Type 4 mixes forces and moments through CAL_MATRIX in the file's units, so the matrix
+  /// is applied before the channels are converted to SI.
+  func calibrated(_ raw: [Double]) -> [Double] {
+    var channels = raw
+    if type == 4 {
+      channels = (0..<6).map { row in
+        (0..<6).reduce(0) { $0 + calibration[row * 6 + $1] * raw[$1] }
+      }
+    }
+    return zip(channels, channelFactors).map { $0 * $1 }
+  }
+
   /// Channel values (SI) to force, CoP relative to the surface centre and free moment, all
   /// in plate axes.
   func plateFrame(_ raw: [Double]) -> (force: [Double], cop: [Double], tz: Double) {
@@ -190,12 +205,7 @@ extension C3DForcePlate {
       let py = mx / force[2]
       return (force, [px, py, 0], mz - force[1] * px + force[0] * py)
     default:
-      var channels = raw
-      if type == 4 {
-        channels = (0..<6).map { row in
-          (0..<6).reduce(0) { $0 + calibration[row * 6 + $1] * raw[$1] }
-        }
-      }
+      let channels = raw
       let force = Array(channels[0..<3])
       let (mx, my, mz) = (channels[3], channels[4], channels[5])
       // The surface lies at z = origin.z from the transducer origin; the moment about the

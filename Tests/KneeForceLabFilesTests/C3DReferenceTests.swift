@@ -1,0 +1,90 @@
+import Foundation
+import XCTest
+
+@testable import KneeForceLabFiles
+
+/// Our reader against ezc3d and py-c3d on the real lab files, on our re-encodings of them
+/// (DEC, SGI/MIPS, integer storage), on the committed synthetic files and on a trial longer
+/// than 65535 frames.
+final class C3DReferenceTests: XCTestCase {
+  func testRealFilesAgreeWithEzc3dAndPyC3D() throws {
+    let files = try LabFilesTestData.realC3DFiles()
+    XCTAssertFalse(files.isEmpty)
+    for url in files {
+      let name = url.deletingPathExtension().lastPathComponent
+      let file = try C3DFile.read(url)
+      let reference = try LabFilesTestData.reference(name)
+      XCTAssertEqual(file.processor.rawValue, reference.processor, name)
+      XCTAssertEqual(file.storage.rawValue, reference.storage, name)
+      XCTAssertFalse(reference.readers.isEmpty, name)
+      for (reader, values) in reference.readers.sorted(by: { $0.key < $1.key }) {
+        let largest = try C3DReferenceCheck.check(file, against: values, name: "\(name) \(reader)")
+        print("largest difference \(name) vs \(reader): \(largest)")
+      }
+    }
+  }
+
+  func testReEncodedRealFilesAgreeWithTheirReferencesAndTheOriginal() throws {
+    for url in try LabFilesTestData.realC3DFiles() {
+      let base = url.deletingPathExtension().lastPathComponent
+      let original = try C3DFile.read(url)
+      let originalReference = try LabFilesTestData.reference(base)
+      for variant in C3DFixtures.convertedVariants {
+        let name = "\(base).\(variant.suffix)"
+        let writer = C3DFixtures.converted(
+          original, processor: variant.processor, storage: variant.storage)
+        let file = try LabFilesTestData.parse(writer, name: name)
+        XCTAssertEqual(file.processor, variant.processor, name)
+        XCTAssertEqual(file.storage, variant.storage, name)
+        let reference = try LabFilesTestData.reference(name)
+        XCTAssertEqual(reference.processor, variant.processor.rawValue, name)
+        XCTAssertEqual(
+          reference.readers["ezc3d"] != nil, variant.processor != .mips,
+          "\(name): ezc3d reads Intel and DEC only")
+        for (reader, values) in reference.readers.sorted(by: { $0.key < $1.key }) {
+          let largest = try C3DReferenceCheck.check(file, against: values, name: "\(name) \(reader)")
+          print("largest difference \(name) vs \(reader): \(largest)")
+        }
+        // Against what ezc3d read from the untouched file: points within half our step,
+        // analogs within half an analog step of their channel.
+        if let values = originalReference.readers["ezc3d"] {
+          let largest = try C3DReferenceCheck.check(
+            file, against: values, name: "\(name) vs original", checkForcePlates: false,
+            quantised: variant.storage == .integer ? writer.analogScales.map(Double.init) : nil,
+            referenceReadThisFile: false)
+          print("largest difference \(name) vs original ezc3d: \(largest)")
+        }
+      }
+    }
+  }
+
+  func testSyntheticFilesAgreeWithEzc3dAndPyC3D() throws {
+    for variant in C3DFixtures.syntheticVariants {
+      let url = LabFilesTestData.references
+        .appendingPathComponent("synthetic/\(variant.name).c3d")
+      let file = try C3DFile.read(url)
+      XCTAssertEqual(file.processor, variant.processor, variant.name)
+      XCTAssertEqual(file.storage, variant.storage, variant.name)
+      XCTAssertEqual(file.parameter("POINT", "LABELS2")?.strings, ["Sacrum", "C7 marker"])
+      XCTAssertEqual(file.events.filter { $0.source == .header }.map(\.label), ["RHS", "LTO"])
+      let reference = try LabFilesTestData.reference(variant.name)
+      XCTAssertEqual(reference.readers["ezc3d"] != nil, variant.processor != .mips, variant.name)
+      for (reader, values) in reference.readers.sorted(by: { $0.key < $1.key }) {
+        let largest = try C3DReferenceCheck.check(
+          file, against: values, name: "\(variant.name) \(reader)")
+        print("largest difference \(variant.name) vs \(reader): \(largest)")
+      }
+    }
+  }
+
+  /// ezc3d counts 70 041 frames here: past 65535 it reads to the end of the file, padding
+  /// included; py-c3d and we take TRIAL:ACTUAL_END_FIELD, 70 000.
+  func testTrialLongerThan65535FramesAgreesWithPyC3D() throws {
+    let file = try LabFilesTestData.parse(C3DFixtures.longTrial(), name: "long_trial")
+    XCTAssertEqual(file.frameCount, 70_000)
+    let reference = try LabFilesTestData.reference("long_trial")
+    let pyc3d = try XCTUnwrap(reference.readers["py-c3d"])
+    try C3DReferenceCheck.check(file, against: pyc3d, name: "long_trial py-c3d")
+    XCTAssertEqual(reference.readers["ezc3d"]?.frames, 70_041)
+  }
+}
