@@ -36,6 +36,8 @@ struct C3DDataLayout {
       "the data section (\(frameCount) frames of \(frameBytes.partialValue) bytes)")
 
     let frameSize = frameBytes.partialValue
+    // Frames without points or analogs hold nothing; a huge count must not spin here.
+    guard frameSize > 0 else { return Decoded(points: [], residuals: [], analogs: []) }
     let analogSamples = frameCount * samplesPerFrame
     var points = [Float](repeating: .nan, count: frameCount * pointCount * 3)
     var residuals = [Float](repeating: -1, count: frameCount * pointCount)

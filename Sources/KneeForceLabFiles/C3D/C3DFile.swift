@@ -76,7 +76,6 @@ public struct C3DFile: Sendable {
     let headerLast = Int(try bytes.uint16(8, "the header last frame"))
     let headerScale = Double(try bytes.float(12, "the header scale"))
     let headerDataBlock = Int(try bytes.uint16(16, "the header data start"))
-    let headerAnalogPerFrame = Int(try bytes.uint16(18, "the header analog samples per frame"))
     let headerRate = Double(try bytes.float(20, "the header frame rate"))
 
     let scale = find("POINT", "SCALE")?.doubles.first ?? headerScale
@@ -101,11 +100,13 @@ public struct C3DFile: Sendable {
             + "ANALOG:USED = \(analogCount)")
       }
       samplesPerFrame = headerAnalogWords / analogCount
-    } else if headerAnalogWords != 0 {
-      samplesPerFrame = headerAnalogPerFrame
     }
     let analogRate =
       find("ANALOG", "RATE")?.doubles.first ?? pointRate * Double(samplesPerFrame)
+    guard analogCount == 0 || (analogRate.isFinite && analogRate > 0) else {
+      throw bytes.error(
+        find("ANALOG", "RATE")?.offset ?? 4, "analog rate is \(analogRate), expected > 0")
+    }
 
     let (firstFrame, frameCount) = try frameRange(
       bytes, find: find, headerFirst: headerFirst, headerLast: headerLast)

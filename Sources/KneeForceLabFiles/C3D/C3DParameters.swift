@@ -174,7 +174,7 @@ struct C3DParameterSection {
       size = product
     }
     let dataStart = body + 2 + dimensionCount
-    try bytes.require(dataStart, size, "the value of parameter \(name) (\(size) bytes)")
+    try bytes.require(dataStart, size, "the value of parameter \(name)")
     let raw = Array(bytes.bytes[dataStart..<(dataStart + size)])
     let descriptionLength = Int(
       try bytes.uint8(dataStart + size, "the description length of parameter \(name)"))
