@@ -106,7 +106,8 @@ public struct TRCFile: Sendable {
     }
     guard Double(times.count) == declaredFrames else {
       throw text.error(
-        line: lines.count, "\(times.count) frames, but NumFrames is \(header["NumFrames"] ?? "")")
+        line: 3, column: (keys.firstIndex { $0 == "NumFrames" } ?? 0) + 1,
+        "NumFrames is \(header["NumFrames"] ?? ""), but the file has \(times.count) frames")
     }
     return TRCFile(
       name: name, header: header, dataRate: rate, units: header["Units"] ?? "",
