@@ -25,7 +25,8 @@ final class C3DBrokenFileTests: XCTestCase {
       XCTAssertTrue(
         ([text] + others).contains { error.message.contains($0) },
         "\"\(error.message)\" lacks \"\(text)\"", file: file, line: line)
-      XCTAssertTrue(error.description.hasPrefix("\(fileName): "), error.description, file: file, line: line)
+      XCTAssertTrue(
+        error.description.hasPrefix("\(fileName): "), error.description, file: file, line: line)
       if let offset {
         XCTAssertEqual(error.location, .byte(offset), error.description, file: file, line: line)
       }
@@ -106,7 +107,8 @@ final class C3DBrokenFileTests: XCTestCase {
   func testHugePointCountInHeaderAndParameter() {
     var writer = C3DFixtures.synthetic(.intel, .float)
     writer.groups.append(
-      C3DWriter.Group(name: "POINT", parameters: [.init(name: "USED", value: .integers([-1], dimensions: []))]))
+      C3DWriter.Group(
+        name: "POINT", parameters: [.init(name: "USED", value: .integers([-1], dimensions: []))]))
     var bytes = writer.bytes()
     // USED = -1 read unsigned is 65535; the header still says 6.
     expectError(bytes, containing: "header has 6 points but POINT:USED is 65535", at: 2)
@@ -141,7 +143,8 @@ final class C3DBrokenFileTests: XCTestCase {
     var writer = C3DFixtures.synthetic(.mips, .float)
     writer.groups.append(
       C3DWriter.Group(
-        name: "ANALOG", parameters: [.init(name: "SCALE", value: .floats([1, 2], dimensions: [2]))]))
+        name: "ANALOG", parameters: [.init(name: "SCALE", value: .floats([1, 2], dimensions: [2]))])
+    )
     expectError(writer.bytes(), containing: "ANALOG:SCALE has 2 values but ANALOG:USED is 28")
   }
 
@@ -159,9 +162,21 @@ final class C3DBrokenFileTests: XCTestCase {
     var plates = C3DFixtures.forcePlateGroup()
     plates.parameters.removeAll { $0.name == "CHANNEL" }
     plates.parameters.append(
-      .init(name: "CHANNEL", value: .integers([Int16](repeating: 99, count: 32), dimensions: [8, 4])))
+      .init(
+        name: "CHANNEL", value: .integers([Int16](repeating: 99, count: 32), dimensions: [8, 4])))
     writer.groups = [plates]
     expectError(writer.bytes(), containing: "force plate 1 uses analog channel 99; the file has 28")
+  }
+
+  func testDegenerateForcePlateCorners() {
+    var writer = C3DFixtures.synthetic(.intel, .float)
+    var plates = C3DFixtures.forcePlateGroup()
+    plates.parameters.removeAll { $0.name == "CORNERS" }
+    plates.parameters.append(
+      .init(
+        name: "CORNERS", value: .floats([Float](repeating: 5, count: 48), dimensions: [3, 4, 4])))
+    writer.groups = [plates]
+    expectError(writer.bytes(), containing: "CORNERS of plate 1 do not span a plane")
   }
 
   func testErrorDescriptionNamesFileAndByte() {
@@ -169,6 +184,7 @@ final class C3DBrokenFileTests: XCTestCase {
     bytes[1] = 0
     let error = expectError(bytes, containing: "not a C3D file")
     XCTAssertEqual(
-      error?.description, "broken.c3d: byte 1: header byte is 0, expected 80 (0x50): not a C3D file")
+      error?.description, "broken.c3d: byte 1: header byte is 0, expected 80 (0x50): not a C3D file"
+    )
   }
 }

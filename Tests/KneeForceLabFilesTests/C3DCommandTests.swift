@@ -23,11 +23,14 @@ final class C3DCommandTests: XCTestCase {
     XCTAssertEqual(json["analog_rate_hz"] as? Double, 400)
     XCTAssertEqual(json["analog_samples"] as? Int, 160)
     let points = try XCTUnwrap(json["points"] as? [[String: Any]])
-    XCTAssertEqual(points.map { $0["label"] as? String }, ["RHeel", "RToe", "LHeel", "LToe", "Sacrum", "C7 marker"])
+    XCTAssertEqual(
+      points.map { $0["label"] as? String },
+      ["RHeel", "RToe", "LHeel", "LToe", "Sacrum", "C7 marker"])
     let plates = try XCTUnwrap(json["force_plates"] as? [[String: Any]])
     XCTAssertEqual(plates.map { $0["type"] as? Int }, [2, 4, 1, 3])
     let events = try XCTUnwrap(json["events"] as? [[String: Any]])
-    XCTAssertEqual(events.map { $0["label"] as? String }, ["RHS", "LTO", "Foot Strike", "Foot Off", "Foot Off"])
+    XCTAssertEqual(
+      events.map { $0["label"] as? String }, ["RHS", "LTO", "Foot Strike", "Foot Off", "Foot Off"])
   }
 
   func testTextSummaryAndCSVExport() throws {
@@ -59,12 +62,16 @@ final class C3DCommandTests: XCTestCase {
     let sample5 = analogs[6].split(separator: ",")
     XCTAssertEqual(Double(sample5[3]) ?? 0, file.analog(sample: 5, channel: 2), accuracy: 1e-4)
 
-    let plates = try String(contentsOf: out.appendingPathComponent("forceplates.csv"), encoding: .utf8)
-      .split(separator: "\n").map(String.init)
+    let plates = try String(
+      contentsOf: out.appendingPathComponent("forceplates.csv"), encoding: .utf8
+    )
+    .split(separator: "\n").map(String.init)
     XCTAssertEqual(plates.count, 161)
     let header = plates[0].split(separator: ",").map(String.init)
     XCTAssertEqual(header.count, 1 + 4 * 7)
-    XCTAssertEqual(Array(header[1...7]), ["fp1_fx", "fp1_fy", "fp1_fz", "fp1_cop_x", "fp1_cop_y", "fp1_cop_z", "fp1_tz"])
+    XCTAssertEqual(
+      Array(header[1...7]),
+      ["fp1_fx", "fp1_fy", "fp1_fz", "fp1_cop_x", "fp1_cop_y", "fp1_cop_z", "fp1_tz"])
     let series = try file.forcePlates()
     let row = plates[101].split(separator: ",", omittingEmptySubsequences: false)
     XCTAssertEqual(Double(row[8 + 2]) ?? 0, series[1].force[100][2], accuracy: 1e-3)
@@ -107,7 +114,8 @@ final class C3DCommandTests: XCTestCase {
         ("forceplates.csv", file.analogSampleCount),
       ] {
         let text = try String(contentsOf: out.appendingPathComponent(name), encoding: .utf8)
-        XCTAssertEqual(text.split(separator: "\n").count, rows + 1, "\(url.lastPathComponent) \(name)")
+        XCTAssertEqual(
+          text.split(separator: "\n").count, rows + 1, "\(url.lastPathComponent) \(name)")
       }
     }
   }

@@ -42,7 +42,8 @@ final class C3DReferenceTests: XCTestCase {
           reference.readers["ezc3d"] != nil, variant.processor != .mips,
           "\(name): ezc3d reads Intel and DEC only")
         for (reader, values) in reference.readers.sorted(by: { $0.key < $1.key }) {
-          let largest = try C3DReferenceCheck.check(file, against: values, name: "\(name) \(reader)")
+          let largest = try C3DReferenceCheck.check(
+            file, against: values, name: "\(name) \(reader)")
           print("largest difference \(name) vs \(reader): \(largest)")
         }
         // Against what ezc3d read from the untouched file: points within half our step,

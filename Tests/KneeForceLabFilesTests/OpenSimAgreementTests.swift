@@ -46,7 +46,9 @@ final class OpenSimAgreementTests: XCTestCase {
           if theirs.x.isFinite { gapsFilled += 1 }
           continue
         }
-        let pairs = [(-Double(ours.x), theirs.x), (Double(ours.z), theirs.y), (Double(ours.y), theirs.z)]
+        let pairs = [
+          (-Double(ours.x), theirs.x), (Double(ours.z), theirs.y), (Double(ours.y), theirs.z),
+        ]
         for (mine, exported) in pairs {
           let difference = abs(mine - exported)
           largest = max(largest, difference)
@@ -86,8 +88,12 @@ final class OpenSimAgreementTests: XCTestCase {
       let column = { (name: String) throws -> [Double] in
         try XCTUnwrap(sto.column("ground_\(name)"), "no column ground_\(name)")
       }
-      let (vx, vy, vz) = (try column("force_\(k)_vx"), try column("force_\(k)_vy"), try column("force_\(k)_vz"))
-      let (px, py, pz) = (try column("force_\(k)_px"), try column("force_\(k)_py"), try column("force_\(k)_pz"))
+      let (vx, vy, vz) = (
+        try column("force_\(k)_vx"), try column("force_\(k)_vy"), try column("force_\(k)_vz")
+      )
+      let (px, py, pz) = (
+        try column("force_\(k)_px"), try column("force_\(k)_py"), try column("force_\(k)_pz")
+      )
       let ty = try column("torque_\(k)_y")
       for row in 0..<sto.rowCount {
         let sample = row + 1

@@ -27,7 +27,9 @@ final class OpenSimFormatTests: XCTestCase {
         return
       }
       XCTAssertEqual(gotLine, line, error.description, file: file, line: sourceLine)
-      if let column { XCTAssertEqual(gotColumn, column, error.description, file: file, line: sourceLine) }
+      if let column {
+        XCTAssertEqual(gotColumn, column, error.description, file: file, line: sourceLine)
+      }
       XCTAssertTrue(error.message.contains(text), error.description, file: file, line: sourceLine)
     } catch {
       XCTFail("unexpected \(error)", file: file, line: sourceLine)
@@ -95,22 +97,26 @@ final class OpenSimFormatTests: XCTestCase {
   }
 
   func testRowCountDisagreesWithHeader() {
-    expectError({ _ = try sto(version1.replacingOccurrences(of: "nRows=3", with: "nRows=4")) },
+    expectError(
+      { _ = try sto(version1.replacingOccurrences(of: "nRows=3", with: "nRows=4")) },
       line: 3, containing: "header says 4 rows; the file has 3")
   }
 
   func testColumnCountDisagreesWithHeader() {
-    expectError({ _ = try sto(version1.replacingOccurrences(of: "nColumns=3", with: "nColumns=2")) },
+    expectError(
+      { _ = try sto(version1.replacingOccurrences(of: "nColumns=3", with: "nColumns=2")) },
       line: 4, containing: "header says 2 columns")
   }
 
   func testBadNumberNamesLineAndColumn() {
-    expectError({ _ = try sto(version1.replacingOccurrences(of: "21.0", with: "2x")) },
+    expectError(
+      { _ = try sto(version1.replacingOccurrences(of: "21.0", with: "2x")) },
       line: 9, column: 3, containing: "expected a number, found \"2x\"")
   }
 
   func testShortRow() {
-    expectError({ _ = try sto(version1.replacingOccurrences(of: "0.01\t5.5\t21.0", with: "0.01\t5.5")) },
+    expectError(
+      { _ = try sto(version1.replacingOccurrences(of: "0.01\t5.5\t21.0", with: "0.01\t5.5")) },
       line: 9, column: 3, containing: "2 values, expected 3")
   }
 
@@ -119,7 +125,8 @@ final class OpenSimFormatTests: XCTestCase {
   }
 
   func testInDegreesMustBeYesOrNo() {
-    expectError({ _ = try sto(version1.replacingOccurrences(of: "inDegrees=yes", with: "inDegrees=maybe")) },
+    expectError(
+      { _ = try sto(version1.replacingOccurrences(of: "inDegrees=yes", with: "inDegrees=maybe")) },
       line: 5, containing: "expected yes or no")
   }
 
@@ -148,17 +155,26 @@ final class OpenSimFormatTests: XCTestCase {
   }
 
   func testTRCMarkerCountDisagrees() {
-    expectError({ _ = try trc(smallTRC.replacingOccurrences(of: "100\t100\t2\t2\tmm", with: "100\t100\t2\t3\tmm")) },
+    expectError(
+      {
+        _ = try trc(
+          smallTRC.replacingOccurrences(of: "100\t100\t2\t2\tmm", with: "100\t100\t2\t3\tmm"))
+      },
       line: 4, containing: "2 marker names, but NumMarkers is 3")
   }
 
   func testTRCFrameCountDisagrees() {
-    expectError({ _ = try trc(smallTRC.replacingOccurrences(of: "100\t100\t2\t2\tmm", with: "100\t100\t5\t2\tmm")) },
+    expectError(
+      {
+        _ = try trc(
+          smallTRC.replacingOccurrences(of: "100\t100\t2\t2\tmm", with: "100\t100\t5\t2\tmm"))
+      },
       line: 3, column: 3, containing: "NumFrames is 5, but the file has 2 frames")
   }
 
   func testTRCBadFrameNumber() {
-    expectError({ _ = try trc(smallTRC.replacingOccurrences(of: "2\t0.02", with: "two\t0.02")) },
+    expectError(
+      { _ = try trc(smallTRC.replacingOccurrences(of: "2\t0.02", with: "two\t0.02")) },
       line: 8, column: 1, containing: "expected a frame number")
   }
 

@@ -22,8 +22,10 @@ final class ReferenceInputWriter: XCTestCase {
         let base = url.deletingPathExtension().lastPathComponent
         for variant in C3DFixtures.convertedVariants {
           writers.append(
-            ("\(base).\(variant.suffix)",
-              C3DFixtures.converted(file, processor: variant.processor, storage: variant.storage)))
+            (
+              "\(base).\(variant.suffix)",
+              C3DFixtures.converted(file, processor: variant.processor, storage: variant.storage)
+            ))
         }
       }
     }

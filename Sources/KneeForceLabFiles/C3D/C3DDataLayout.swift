@@ -50,14 +50,18 @@ struct C3DDataLayout {
         var xyz: (Float, Float, Float)
         var residualWord: Int
         if storage == .float {
-          xyz = (bytes.uncheckedFloat(at), bytes.uncheckedFloat(at + 4),
-            bytes.uncheckedFloat(at + 8))
+          xyz = (
+            bytes.uncheckedFloat(at), bytes.uncheckedFloat(at + 4),
+            bytes.uncheckedFloat(at + 8)
+          )
           let last = bytes.uncheckedFloat(at + 12)
           residualWord = last.isFinite && abs(last) < 2e9 ? Int(last) : -1
         } else {
-          xyz = (Float(Int16(bitPattern: bytes.uncheckedUInt16(at))) * scale,
+          xyz = (
+            Float(Int16(bitPattern: bytes.uncheckedUInt16(at))) * scale,
             Float(Int16(bitPattern: bytes.uncheckedUInt16(at + 2))) * scale,
-            Float(Int16(bitPattern: bytes.uncheckedUInt16(at + 4))) * scale)
+            Float(Int16(bitPattern: bytes.uncheckedUInt16(at + 4))) * scale
+          )
           residualWord = Int(Int16(bitPattern: bytes.uncheckedUInt16(at + 6)))
         }
         let valid =

@@ -61,7 +61,8 @@ public struct C3DFile: Sendable {
     }
     let parameterBlock = Int(bytes.bytes[0])
     guard parameterBlock >= 2 else {
-      throw bytes.error(0, "parameter section starts at block \(parameterBlock), expected 2 or more")
+      throw bytes.error(
+        0, "parameter section starts at block \(parameterBlock), expected 2 or more")
     }
     let section = try C3DParameterSection.parse(bytes, start: (parameterBlock - 1) * 512)
     bytes.processor = section.processor

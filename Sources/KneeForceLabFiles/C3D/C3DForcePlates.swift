@@ -41,7 +41,8 @@ extension C3DFile {
       let values = parameter?.doubles ?? []
       guard values.count >= perPlate * used else {
         throw LabFileError(
-          file: self.name, location: .byte(parameter?.offset ?? group.parameters.first?.offset ?? 0),
+          file: self.name,
+          location: .byte(parameter?.offset ?? group.parameters.first?.offset ?? 0),
           message: "FORCE_PLATFORM:\(name) has \(values.count) values, expected \(perPlate) per "
             + "plate for FORCE_PLATFORM:USED = \(used)")
       }
@@ -107,7 +108,11 @@ extension C3DFile {
         default: return 1
         }
       }
-      let axes = C3DForcePlate.axes(plateCorners)
+      guard let axes = C3DForcePlate.axes(plateCorners) else {
+        throw LabFileError(
+          file: name, location: .byte(group.parameter("CORNERS")?.offset ?? 0),
+          message: "FORCE_PLATFORM:CORNERS of plate \(plate + 1) do not span a plane")
+      }
       plates.append(
         C3DForcePlate(
           index: plate + 1, type: type, channels: channels, corners: plateCorners,
@@ -165,10 +170,11 @@ extension C3DFile {
 extension C3DForcePlate {
   /// x from corner 2 to corner 1, y from corner 4 to corner 1, z = x × y, y re-orthogonalised:
   /// the C3D corner order, as ezc3d builds it.
-  static func axes(_ corners: [[Double]]) -> [[Double]] {
-    let x = normalised(zip(corners[0], corners[1]).map { $0 - $1 })
-    let yRaw = zip(corners[0], corners[3]).map { $0 - $1 }
-    let z = normalised(cross(x, yRaw))
+  /// nil when the corners are degenerate (coincident or in a line).
+  static func axes(_ corners: [[Double]]) -> [[Double]]? {
+    guard let x = normalised(zip(corners[0], corners[1]).map { $0 - $1 }),
+      let z = normalised(cross(x, zip(corners[0], corners[3]).map { $0 - $1 }))
+    else { return nil }
     let y = cross(z, x)
     return (0..<3).map { row in [x[row], y[row], z[row]] }
   }
@@ -222,8 +228,8 @@ extension C3DForcePlate {
     [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]]
   }
 
-  private static func normalised(_ v: [Double]) -> [Double] {
+  private static func normalised(_ v: [Double]) -> [Double]? {
     let length = (v[0] * v[0] + v[1] * v[1] + v[2] * v[2]).squareRoot()
-    return length > 0 ? v.map { $0 / length } : v
+    return length > 1e-12 && length.isFinite ? v.map { $0 / length } : nil
   }
 }

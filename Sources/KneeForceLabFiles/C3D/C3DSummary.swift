@@ -67,7 +67,8 @@ public struct C3DSummary: Codable, Sendable {
     }
     force_plates = try file.forcePlateConfigurations().map { plate in
       Plate(
-        index: plate.index, type: plate.type, channels: plate.channels.map { file.analogLabels[$0] },
+        index: plate.index, type: plate.type,
+        channels: plate.channels.map { file.analogLabels[$0] },
         corners_m: plate.corners, origin_m: plate.origin)
     }
     events = file.events.map {

@@ -30,7 +30,8 @@ public struct STOFile: Sendable {
   public static func parse(_ data: Data, name: String) throws -> STOFile {
     let text = try OpenSimText(data, file: name)
     let lines = text.lines
-    guard let end = lines.firstIndex(where: { $0.trimmingCharacters(in: .whitespaces) == "endheader" })
+    guard
+      let end = lines.firstIndex(where: { $0.trimmingCharacters(in: .whitespaces) == "endheader" })
     else {
       throw text.error(line: max(lines.count, 1), "no \"endheader\" line")
     }
@@ -49,7 +50,9 @@ public struct STOFile: Sendable {
           guard let count = Int(value), count >= 0 else {
             throw text.error(line: index + 1, "\(key) is \"\(value)\", expected a count")
           }
-          if key == "nRows" { declaredRows = (count, index + 1) } else {
+          if key == "nRows" {
+            declaredRows = (count, index + 1)
+          } else {
             declaredColumns = (count, index + 1)
           }
         }
@@ -60,7 +63,9 @@ public struct STOFile: Sendable {
             throw text.error(line: index + 1, column: 2, "\(parts[0]) needs a count")
           }
           metadata[String(parts[0])] = String(parts[1])
-          if parts[0] == "datarows" { declaredRows = (count, index + 1) } else {
+          if parts[0] == "datarows" {
+            declaredRows = (count, index + 1)
+          } else {
             declaredColumns = (count, index + 1)
           }
         } else if index == 0 {
@@ -90,7 +95,8 @@ public struct STOFile: Sendable {
     while columns.last?.isEmpty == true { columns.removeLast() }
     if let (count, line) = declaredColumns, count != columns.count {
       throw text.error(
-        line: line, "header says \(count) columns; the labels line (\(labelIndex + 1)) has \(columns.count)")
+        line: line,
+        "header says \(count) columns; the labels line (\(labelIndex + 1)) has \(columns.count)")
     }
     var values: [Double] = []
     var rows = 0
@@ -113,7 +119,8 @@ public struct STOFile: Sendable {
       throw text.error(line: line, "header says \(count) rows; the file has \(rows)")
     }
     return STOFile(
-      name: name, title: title, metadata: metadata, version: metadata["version"].flatMap { Int($0) },
+      name: name, title: title, metadata: metadata,
+      version: metadata["version"].flatMap { Int($0) },
       inDegrees: inDegrees, columns: columns, values: values)
   }
 }

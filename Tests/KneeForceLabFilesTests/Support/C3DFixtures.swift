@@ -6,15 +6,16 @@ import Foundation
 /// and storage format, a trial longer than 65535 frames, and re-encodings of the real files.
 /// `scripts/make_c3d_references.py` has ezc3d and py-c3d read the same bytes.
 enum C3DFixtures {
-  static let syntheticVariants: [(name: String, processor: C3DProcessor, storage: C3DStorage, unsigned: Bool)] = [
-    ("synthetic_intel_float", .intel, .float, false),
-    ("synthetic_intel_int", .intel, .integer, false),
-    ("synthetic_intel_uint", .intel, .integer, true),
-    ("synthetic_dec_float", .dec, .float, false),
-    ("synthetic_dec_int", .dec, .integer, false),
-    ("synthetic_mips_float", .mips, .float, false),
-    ("synthetic_mips_int", .mips, .integer, false),
-  ]
+  static let syntheticVariants:
+    [(name: String, processor: C3DProcessor, storage: C3DStorage, unsigned: Bool)] = [
+      ("synthetic_intel_float", .intel, .float, false),
+      ("synthetic_intel_int", .intel, .integer, false),
+      ("synthetic_intel_uint", .intel, .integer, true),
+      ("synthetic_dec_float", .dec, .float, false),
+      ("synthetic_dec_int", .dec, .integer, false),
+      ("synthetic_mips_float", .mips, .float, false),
+      ("synthetic_mips_int", .mips, .integer, false),
+    ]
 
   static let convertedVariants: [(suffix: String, processor: C3DProcessor, storage: C3DStorage)] = [
     ("dec_float", .dec, .float),
@@ -111,7 +112,9 @@ enum C3DFixtures {
         let peak = (0..<samples).reduce(0) { max($0, abs(values[$1 * channels + channel])) }
         return Float(peak / 30_000 / 0.5)
       }
-      writer.analogOffsets = (0..<channels).map { unsigned ? Int16(bitPattern: 32768) : Int16($0 % 5) * 100 }
+      writer.analogOffsets = (0..<channels).map {
+        unsigned ? Int16(bitPattern: 32768) : Int16($0 % 5) * 100
+      }
     }
     let offsets = writer.analogOffsets.map {
       unsigned ? Double(UInt16(bitPattern: $0)) : Double($0)
@@ -254,10 +257,13 @@ enum C3DFixtures {
     switch parameter.type {
     case -1: value = .characters(parameter.strings)
     case 1:
-      value = .bytes(parameter.unsignedIntegers.map { UInt8(truncatingIfNeeded: $0) }, dimensions: parameter.dimensions)
+      value = .bytes(
+        parameter.unsignedIntegers.map { UInt8(truncatingIfNeeded: $0) },
+        dimensions: parameter.dimensions)
     case 2:
       value = .integers(
-        parameter.unsignedIntegers.map { Int16(truncatingIfNeeded: $0) }, dimensions: parameter.dimensions)
+        parameter.unsignedIntegers.map { Int16(truncatingIfNeeded: $0) },
+        dimensions: parameter.dimensions)
     default:
       value = .floats(parameter.doubles.map { Float($0) }, dimensions: parameter.dimensions)
     }

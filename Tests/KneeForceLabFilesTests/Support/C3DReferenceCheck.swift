@@ -35,13 +35,19 @@ struct C3DReferenceCheck {
   ) throws -> Largest {
     let (path, line) = fileLine
     var largest = Largest()
-    XCTAssertEqual(file.pointLabels, reader.point_labels, "\(name) point labels", file: path, line: line)
-    XCTAssertEqual(file.analogLabels, reader.analog_labels, "\(name) analog labels", file: path, line: line)
+    XCTAssertEqual(
+      file.pointLabels, reader.point_labels, "\(name) point labels", file: path, line: line)
+    XCTAssertEqual(
+      file.analogLabels, reader.analog_labels, "\(name) analog labels", file: path, line: line)
     XCTAssertEqual(file.pointRate, reader.point_rate, "\(name) point rate", file: path, line: line)
-    XCTAssertEqual(file.analogRate, reader.analog_rate, "\(name) analog rate", file: path, line: line)
-    XCTAssertEqual(file.firstFrame, reader.first_frame, "\(name) first frame", file: path, line: line)
+    XCTAssertEqual(
+      file.analogRate, reader.analog_rate, "\(name) analog rate", file: path, line: line)
+    XCTAssertEqual(
+      file.firstFrame, reader.first_frame, "\(name) first frame", file: path, line: line)
     XCTAssertEqual(file.frameCount, reader.frames, "\(name) frames", file: path, line: line)
-    XCTAssertEqual(file.analogSampleCount, reader.analog_samples, "\(name) analog samples", file: path, line: line)
+    XCTAssertEqual(
+      file.analogSampleCount, reader.analog_samples, "\(name) analog samples", file: path,
+      line: line)
     guard file.frameCount == reader.frames, file.pointLabels.count == reader.point_labels.count,
       file.analogSampleCount == reader.analog_samples
     else { return largest }
@@ -105,7 +111,8 @@ struct C3DReferenceCheck {
       let difference = relative(ours, row[2], floor: 1e-6)
       largest.analogRelative = max(largest.analogRelative, difference)
       XCTAssertLessThanOrEqual(
-        difference, 1e-5, "\(name) analog sample \(sample) channel \(channel): \(ours) vs \(row[2])",
+        difference, 1e-5,
+        "\(name) analog sample \(sample) channel \(channel): \(ours) vs \(row[2])",
         file: path, line: line)
     }
     if checkForcePlates, !ezc3dDiffers, let plates = reader.force_plates, !plates.isEmpty {
@@ -147,9 +154,11 @@ struct C3DReferenceCheck {
           if let expected = row[7] {
             let mine = series.freeMoment[sample][2] * toMoment
             let difference = relative(mine, expected, floor: 1)
-            largest.torqueRelative = max(largest.torqueRelative, difference.isNaN ? .infinity : difference)
+            largest.torqueRelative = max(
+              largest.torqueRelative, difference.isNaN ? .infinity : difference)
             XCTAssertLessThanOrEqual(
-              difference, 1e-5, "\(name) plate \(reference.index) sample \(sample) Tz: \(mine) vs \(expected)",
+              difference, 1e-5,
+              "\(name) plate \(reference.index) sample \(sample) Tz: \(mine) vs \(expected)",
               file: path, line: line)
           }
         }
@@ -157,10 +166,13 @@ struct C3DReferenceCheck {
     }
     if let events = reader.events {
       let ours = file.events.filter { $0.source == .eventGroup }
-      XCTAssertEqual(ours.map(\.label), events.map(\.label), "\(name) events", file: path, line: line)
-      XCTAssertEqual(ours.map(\.context), events.map(\.context), "\(name) events", file: path, line: line)
+      XCTAssertEqual(
+        ours.map(\.label), events.map(\.label), "\(name) events", file: path, line: line)
+      XCTAssertEqual(
+        ours.map(\.context), events.map(\.context), "\(name) events", file: path, line: line)
       for (mine, expected) in zip(ours, events) {
-        XCTAssertEqual(mine.time, expected.time, accuracy: 1e-6, "\(name) event time", file: path, line: line)
+        XCTAssertEqual(
+          mine.time, expected.time, accuracy: 1e-6, "\(name) event time", file: path, line: line)
       }
     }
     return largest

@@ -92,12 +92,20 @@ struct C3DWriter {
     var point = Group(
       name: "POINT",
       parameters: [
-        Parameter(name: "USED", value: .integers([Int16(truncatingIfNeeded: pointLabels.count)], dimensions: [])),
-        Parameter(name: "SCALE", value: .floats([storage == .float ? -pointScale : pointScale], dimensions: [])),
+        Parameter(
+          name: "USED",
+          value: .integers([Int16(truncatingIfNeeded: pointLabels.count)], dimensions: [])),
+        Parameter(
+          name: "SCALE",
+          value: .floats([storage == .float ? -pointScale : pointScale], dimensions: [])),
         Parameter(name: "RATE", value: .floats([pointRate], dimensions: [])),
-        Parameter(name: "FRAMES", value: .integers([Int16(truncatingIfNeeded: min(frameCount, 65535))], dimensions: [])),
+        Parameter(
+          name: "FRAMES",
+          value: .integers([Int16(truncatingIfNeeded: min(frameCount, 65535))], dimensions: [])),
         Parameter(name: "UNITS", value: .characters([pointUnits])),
-        Parameter(name: "DATA_START", value: .integers([Int16(truncatingIfNeeded: dataBlock)], dimensions: [])),
+        Parameter(
+          name: "DATA_START",
+          value: .integers([Int16(truncatingIfNeeded: dataBlock)], dimensions: [])),
         Parameter(name: "DESCRIPTIONS", value: .characters(pointLabels.map { _ in "" })),
       ])
     for (index, chunk) in chunks(pointLabels).enumerated() {
@@ -108,7 +116,8 @@ struct C3DWriter {
       name: "ANALOG",
       parameters: [
         Parameter(name: "USED", value: .integers([Int16(analogCount)], dimensions: [])),
-        Parameter(name: "RATE", value: .floats([pointRate * Float(analogSamplesPerFrame)], dimensions: [])),
+        Parameter(
+          name: "RATE", value: .floats([pointRate * Float(analogSamplesPerFrame)], dimensions: [])),
         Parameter(name: "GEN_SCALE", value: .floats([generalScale], dimensions: [])),
         Parameter(name: "SCALE", value: .floats(analogScales, dimensions: [analogCount])),
         Parameter(name: "OFFSET", value: .integers(analogOffsets, dimensions: [analogCount])),
@@ -125,10 +134,18 @@ struct C3DWriter {
       parameters: [
         Parameter(
           name: "ACTUAL_START_FIELD",
-          value: .integers([Int16(truncatingIfNeeded: firstFrame & 0xffff), Int16(truncatingIfNeeded: firstFrame >> 16)], dimensions: [2])),
+          value: .integers(
+            [
+              Int16(truncatingIfNeeded: firstFrame & 0xffff),
+              Int16(truncatingIfNeeded: firstFrame >> 16),
+            ], dimensions: [2])),
         Parameter(
           name: "ACTUAL_END_FIELD",
-          value: .integers([Int16(truncatingIfNeeded: lastFrame & 0xffff), Int16(truncatingIfNeeded: lastFrame >> 16)], dimensions: [2])),
+          value: .integers(
+            [
+              Int16(truncatingIfNeeded: lastFrame & 0xffff),
+              Int16(truncatingIfNeeded: lastFrame >> 16),
+            ], dimensions: [2])),
       ])
     var result = [point, analog, trial]
     for group in groups {
@@ -230,7 +247,10 @@ struct C3DWriter {
         let base = (frame * pointCount + point) * 3
         let xyz = [points[base], points[base + 1], points[base + 2]]
         let invalid = xyz.contains { !$0.isFinite }
-        let residualByte = invalid ? 0 : min(255, max(0, Int((residuals[frame * pointCount + point] / pointScale).rounded())))
+        let residualByte =
+          invalid
+          ? 0
+          : min(255, max(0, Int((residuals[frame * pointCount + point] / pointScale).rounded())))
         let residualWord = invalid ? -1 : residualByte | (0x1f << 8)
         if storage == .float {
           for value in xyz {
@@ -270,7 +290,9 @@ struct C3DWriter {
     return out
   }
 
-  private func put16(_ out: inout [UInt8], _ offset: Int, _ value: UInt16, byteSwapWord: Bool = false) {
+  private func put16(
+    _ out: inout [UInt8], _ offset: Int, _ value: UInt16, byteSwapWord: Bool = false
+  ) {
     // The first header word is two bytes (block number, 0x50), the same in every format.
     if byteSwapWord || processor != .mips {
       out[offset] = UInt8(value & 0xff)
