@@ -34,25 +34,30 @@ let package = Package(
         .linkedLibrary("OpenCL"), .linkedLibrary("clblast"), .linkedLibrary("openblas"),
       ]
     ),
+    // The one atomic writer, output-folder markers, exit statuses, signal clean-up.
+    .target(name: "KneeForceFiles"),
     // Buffers, GEMM and the custom kernels on two backends (OpenCL, CPU).
-    .target(name: "KneeForceCompute", dependencies: ["CKneeForce"], swiftSettings: cpuTuning),
+    .target(
+      name: "KneeForceCompute", dependencies: ["CKneeForce", "KneeForceFiles"],
+      swiftSettings: cpuTuning),
     // Reading and writing safetensors files (no other dependency).
-    .target(name: "SafeTensors"),
+    .target(name: "SafeTensors", dependencies: ["KneeForceFiles"]),
     // The two networks, their layers, the optimiser and checkpoints.
-    .target(name: "KneeForceModels", dependencies: ["KneeForceCompute", "SafeTensors"]),
+    .target(
+      name: "KneeForceModels", dependencies: ["KneeForceCompute", "SafeTensors", "KneeForceFiles"]),
     // The dataset folder format, its checker, the feature pipeline and the synthetic cohort.
-    .target(name: "KneeForceData"),
+    .target(name: "KneeForceData", dependencies: ["KneeForceFiles"]),
     // Readers for gait-lab files: C3D, OpenSim .trc/.sto/.mot (Foundation only).
     .target(name: "KneeForceLabFiles"),
     // Experiments: training runs over dataset folds, metrics, result files.
     .target(
       name: "KneeForceTraining",
-      dependencies: ["KneeForceCompute", "KneeForceModels", "KneeForceData"]),
+      dependencies: ["KneeForceCompute", "KneeForceModels", "KneeForceData", "KneeForceFiles"]),
     .executableTarget(
       name: "kneeforce",
       dependencies: [
         "KneeForceCompute", "KneeForceModels", "KneeForceData", "KneeForceTraining", "SafeTensors",
-        "KneeForceLabFiles",
+        "KneeForceFiles", "KneeForceLabFiles",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
@@ -66,6 +71,9 @@ let package = Package(
       resources: [.copy("Fixtures")]),
     .testTarget(name: "KneeForceDataTests", dependencies: ["KneeForceData"]),
     .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors"]),
+    .testTarget(
+      name: "KneeForceFilesTests",
+      dependencies: ["KneeForceFiles", "KneeForceTestSupport", "SafeTensors"]),
     .testTarget(
       name: "KneeForceLabFilesTests", dependencies: ["KneeForceLabFiles", "KneeForceTestSupport"],
       resources: [.copy("References")]),

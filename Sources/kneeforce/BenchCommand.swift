@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import KneeForceCompute
+import KneeForceFiles
 import KneeForceModels
 import KneeForceTraining
 
@@ -25,76 +26,130 @@ struct BenchCommand: ParsableCommand {
       """)
 
   @Option(help: "bilstm_mlp | tcn | all")
-  var model = "all"
+  var model: ModelChoice = .all
 
   @Option(help: "Comma-separated devices: cpu, opencl, opencl:INDEX, auto.")
-  var devices = "cpu"
+  var devices = CommaList<DeviceSelection>([.cpu])
 
-  @Option(help: "Sequences per epoch.")
+  @Option(help: "Sequences per epoch (1-\(Self.sequenceRange.upperBound)).")
   var sequences = 2048
 
-  @Option(help: "Batch size.")
+  @Option(help: "Batch size (1-\(Self.batchRange.upperBound)).")
   var batch = 64
 
-  @Option(help: "Time steps per sequence.")
+  @Option(help: "Time steps per sequence (1-\(Self.lengthRange.upperBound)).")
   var length = 101
 
-  @Option(help: "Input channels.")
+  @Option(help: "Input channels (\(ModelConfig.Limits.inputs.helpText)).")
   var channels = 40
 
-  @Option(help: "biLSTM hidden units per direction.")
+  @Option(help: "biLSTM hidden units per direction (\(ModelConfig.Limits.hidden.helpText)).")
   var hidden = 128
 
-  @Option(help: "biLSTM layers.")
+  @Option(help: "biLSTM layers (\(ModelConfig.Limits.layers.helpText)).")
   var layers = 2
 
-  @Option(help: "MLP widths, comma-separated.")
-  var mlp = "128,64"
+  @Option(help: "MLP widths, two, comma-separated (each \(ModelConfig.Limits.mlpWidth.helpText)).")
+  var mlp = CommaList<Int>([128, 64])
 
-  @Option(help: "TCN channels.")
+  @Option(help: "TCN channels (\(ModelConfig.Limits.channels.helpText)).")
   var tcnChannels = 64
 
-  @Option(help: "TCN levels (residual blocks).")
+  @Option(help: "TCN levels, residual blocks (\(ModelConfig.Limits.levels.helpText)).")
   var levels = 4
 
-  @Option(help: "TCN kernel size.")
+  @Option(help: "TCN kernel size (\(ModelConfig.Limits.kernelSize.helpText)).")
   var kernel = 3
 
-  @Option(help: "Timed training epochs (after one warm-up epoch).")
+  @Option(help: "Timed training epochs after one warm-up epoch (1-1000).")
   var epochs = 3
 
-  @Option(help: "Timed inference passes.")
+  @Option(help: "Timed inference passes (1-1000).")
   var inferenceRepeats = 3
 
-  @Option(help: "Threads for the CPU backend (default: all cores).")
+  @Option(help: "Threads for the CPU backend (1-1024; default: all cores).")
   var threads: Int?
 
-  @Option(help: "Write the results as JSON to this file.")
+  @Option(help: "Write the results as JSON to this file (replaced only with --force).")
   var json: String?
+
+  @Flag(help: "Replace the --json file if it exists.")
+  var force = false
 
   @Flag(
     help: "Time the single operations of a training step (GEMM paths and kernels) instead.")
   var micro = false
 
-  func run() throws {
-    let kinds: [ModelConfig.Kind]
+  enum ModelChoice: String, ExpressibleByArgument, CaseIterable {
+    case bilstmMLP = "bilstm_mlp"
+    case tcn
+    case all
+  }
+
+  static let sequenceRange = 1...10_000_000
+  static let batchRange = 1...65_536
+  static let lengthRange = 1...1_000_000
+
+  func validate() throws {
+    try checkRange(sequences, Self.sequenceRange, "--sequences")
+    try checkRange(batch, Self.batchRange, "--batch")
+    try checkRange(length, Self.lengthRange, "--length")
+    try checkRange(channels, ModelConfig.Limits.inputs, "--channels")
+    try checkRange(hidden, ModelConfig.Limits.hidden, "--hidden")
+    try checkRange(layers, ModelConfig.Limits.layers, "--layers")
+    guard mlp.values.count == 2 else {
+      throw ValidationError("--mlp: expected two widths, got \(mlp.values.count)")
+    }
+    for w in mlp.values { try checkRange(w, ModelConfig.Limits.mlpWidth, "--mlp width") }
+    try checkRange(tcnChannels, ModelConfig.Limits.channels, "--tcn-channels")
+    try checkRange(levels, ModelConfig.Limits.levels, "--levels")
+    try checkRange(kernel, ModelConfig.Limits.kernelSize, "--kernel")
+    try checkRange(epochs, 1...1000, "--epochs")
+    try checkRange(inferenceRepeats, 1...1000, "--inference-repeats")
+    if let threads { try checkRange(threads, 1...1024, "--threads") }
+    for config in configs {
+      do {
+        try config.validate()
+      } catch {
+        throw ValidationError("\(config.model.rawValue): \(error)")
+      }
+    }
+    // The data set and the largest activation of one batch, before anything is allocated.
+    try checkMemory("the random data set", floats: [sequences, length, channels + 3])
+    let widest = max(8 * hidden, 2 * tcnChannels * kernel, mlp.values.max() ?? 0)
+    try checkMemory(
+      "one batch's activations",
+      floats: [min(batch, sequences), length, widest, 4 * layers + levels])
+    if let json {
+      let kind = FileKind(path: json)
+      if kind != .missing && !(kind == .regular && force) {
+        throw ValidationError(
+          kind == .regular
+            ? "--json \(json) exists; nothing was changed. Choose another name or add --force"
+            : "--json \(json) \(kind.words), expected a file to write")
+      }
+    }
+  }
+
+  var kinds: [ModelConfig.Kind] {
     switch model {
-    case "all": kinds = ModelConfig.Kind.allCases
-    default:
-      guard let kind = ModelConfig.Kind(rawValue: model) else {
-        throw ValidationError("--model \(model): expected bilstm_mlp, tcn or all")
-      }
-      kinds = [kind]
+    case .all: return ModelConfig.Kind.allCases
+    case .bilstmMLP: return [.bilstmMLP]
+    case .tcn: return [.tcn]
     }
-    let widths = mlp.split(separator: ",").compactMap { Int($0) }
-    guard widths.count == 2 else { throw ValidationError("--mlp \(mlp): expected two widths") }
-    var selections: [DeviceSelection] = []
-    for text in devices.split(separator: ",") {
-      guard let s = DeviceSelection(argument: String(text)) else {
-        throw ValidationError("--devices: '\(text)' is not auto, cpu, opencl or opencl:INDEX")
-      }
-      selections.append(s)
+  }
+
+  var configs: [ModelConfig] {
+    kinds.map { kind in
+      kind == .bilstmMLP
+        ? .bilstmMLP(inputs: channels, hidden: hidden, layers: layers, mlp: mlp.values)
+        : .tcn(inputs: channels, channels: tcnChannels, levels: levels, kernelSize: kernel)
     }
+  }
+
+  func run() throws {
+    let widths = mlp.values
+    let selections = devices.values
     if micro {
       for selection in selections {
         let backend: ComputeBackend =
@@ -131,11 +186,8 @@ struct BenchCommand: ParsableCommand {
         selection == .cpu && threads != nil
         ? CPUBackend(threads: threads) : try makeBackend(selection)
       let peak = peakGFLOPS(backend)
-      for kind in kinds {
-        let config: ModelConfig =
-          kind == .bilstmMLP
-          ? .bilstmMLP(inputs: channels, hidden: hidden, layers: layers, mlp: widths)
-          : .tcn(inputs: channels, channels: tcnChannels, levels: levels, kernelSize: kernel)
+      for config in configs {
+        let kind = config.model
         let r = try measure(config, backend: backend, x: x, y: y)
         let fraction = peak.map { String(format: "%.0f%%", 100 * r.gflops / $0) } ?? "n/a"
         print(
@@ -166,7 +218,7 @@ struct BenchCommand: ParsableCommand {
       ]
       let data = try JSONSerialization.data(
         withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
-      try writeAtomically(String(decoding: data, as: UTF8.self), to: URL(fileURLWithPath: json))
+      try AtomicFile.write(String(decoding: data, as: UTF8.self), to: URL(fileURLWithPath: json))
     }
   }
 

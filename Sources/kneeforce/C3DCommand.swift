@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import KneeForceFiles
 import KneeForceLabFiles
 
 struct C3DCommand: ParsableCommand {
@@ -16,48 +17,51 @@ struct C3DCommand: ParsableCommand {
   @Argument(help: "The C3D file.")
   var file: String
 
-  @Option(help: "Write markers.csv, analogs.csv and forceplates.csv into this folder.")
+  @Option(
+    help: """
+      Write markers.csv, analogs.csv and forceplates.csv into this folder: created, or an \
+      empty folder; written whole and marked with .kneeforce-out.json.
+      """)
   var csv: String?
+
+  @Flag(help: "Replace the --csv folder if it holds an earlier kneeforce output.")
+  var force = false
 
   @Flag(help: "Print the summary as JSON (fields in docs/C3D.md).")
   var json = false
 
   func validate() throws {
-    if let csv, csv.isEmpty { throw ValidationError("--csv needs a folder") }
-  }
-
-  func run() throws {
-    do {
-      let c3d = try C3DFile.read(URL(fileURLWithPath: file))
-      let summary = try C3DSummary(c3d)
-      if json {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        print(String(decoding: try encoder.encode(summary), as: UTF8.self))
-      } else {
-        print(summary.render())
+    if let csv {
+      try asUsageError {
+        try OutputFolder.check(csv, command: "c3d", mode: mode, option: "--csv")
       }
-      if let csv {
-        let folder = URL(fileURLWithPath: csv)
-        var written = ["markers.csv": try c3d.markersCSV(), "analogs.csv": c3d.analogsCSV()]
-        if let plates = try c3d.forcePlatesCSV() { written["forceplates.csv"] = plates }
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        for (name, text) in written.sorted(by: { $0.key < $1.key }) {
-          try writeOutput(text, to: folder.appendingPathComponent(name))
-        }
-        if !json {
-          print("")
-          print("Wrote \(written.keys.sorted().joined(separator: ", ")) to \(csv)")
-        }
-      }
-    } catch let error as LabFileError {
-      FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-      throw ExitCode(1)
     }
   }
 
-  /// The one place output files are written, so the atomic writer replaces it in one line.
-  private func writeOutput(_ text: String, to url: URL) throws {
-    try Data(text.utf8).write(to: url, options: .atomic)
+  private var mode: OutputFolder.Mode { force ? .force : .fresh }
+
+  func run() throws {
+    let c3d = try C3DFile.parse(RegularFile.read(file), name: file)
+    let summary = try C3DSummary(c3d)
+    if json {
+      let encoder = JSONEncoder()
+      encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+      print(String(decoding: try encoder.encode(summary), as: UTF8.self))
+    } else {
+      print(summary.render())
+    }
+    guard let csv else { return }
+    // Every table is built before the folder is touched: a file error leaves it as it was.
+    var tables = [("markers.csv", try c3d.markersCSV()), ("analogs.csv", c3d.analogsCSV())]
+    if let plates = try c3d.forcePlatesCSV() { tables.append(("forceplates.csv", plates)) }
+    _ = try OutputFolder.writeWhole(csv, command: "c3d", mode: mode, option: "--csv") { folder in
+      for (name, text) in tables {
+        try AtomicFile.write(text, to: folder.appendingPathComponent(name))
+      }
+    }
+    if !json {
+      print("")
+      print("Wrote \(tables.map(\.0).joined(separator: ", ")) to \(csv)")
+    }
   }
 }
