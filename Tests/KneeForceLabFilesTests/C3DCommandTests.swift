@@ -95,8 +95,39 @@ final class C3DCommandTests: XCTestCase {
   func testUsageErrorsExit64() throws {
     let result = try runKneeforce(["c3d", synthetic.path, "--csv", ""])
     XCTAssertEqual(result.status, 64, result.output)
-    XCTAssertTrue(result.stderr.contains("--csv needs a folder"), result.stderr)
+    XCTAssertTrue(result.stderr.contains("--csv is empty"), result.stderr)
+    XCTAssertTrue(result.stderr.contains("Usage: kneeforce c3d"), result.stderr)
     XCTAssertEqual(try runKneeforce(["c3d"]).status, 64)
+  }
+
+  func testOutputFolderRules() throws {
+    let folder = try temporaryDirectory("c3d-rules")
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let foreign = folder.appendingPathComponent("foreign")
+    try FileManager.default.createDirectory(at: foreign, withIntermediateDirectories: true)
+    try Data("mine".utf8).write(to: foreign.appendingPathComponent("notes.txt"))
+    let refused = try runKneeforce(["c3d", synthetic.path, "--csv", foreign.path, "--force"])
+    XCTAssertEqual(refused.status, 64, refused.output)
+    XCTAssertTrue(refused.stderr.contains("was not written by kneeforce"), refused.stderr)
+    XCTAssertEqual(
+      try FileManager.default.contentsOfDirectory(atPath: foreign.path), ["notes.txt"])
+
+    let out = folder.appendingPathComponent("out")
+    XCTAssertEqual(try runKneeforce(["c3d", synthetic.path, "--csv", out.path]).status, 0)
+    let names = try FileManager.default.contentsOfDirectory(atPath: out.path).sorted()
+    XCTAssertEqual(
+      names, [".kneeforce-out.json", "analogs.csv", "forceplates.csv", "markers.csv"])
+    let again = try runKneeforce(["c3d", synthetic.path, "--csv", out.path])
+    XCTAssertEqual(again.status, 64, again.output)
+    XCTAssertTrue(again.stderr.contains("kneeforce c3d"), again.stderr)
+    let forced = try runKneeforce(["c3d", synthetic.path, "--csv", out.path, "--force"])
+    XCTAssertEqual(forced.status, 0, forced.output)
+  }
+
+  func testMissingFileExitsOne() throws {
+    let result = try runKneeforce(["c3d", "/nonexistent/trial.c3d"])
+    XCTAssertEqual(result.status, 1, result.output)
+    XCTAssertEqual(result.stderr, "error: /nonexistent/trial.c3d does not exist\n")
   }
 
   func testEveryRealFilePrintsAndExports() throws {
