@@ -88,4 +88,25 @@ final class C3DReferenceTests: XCTestCase {
     try C3DReferenceCheck.check(file, against: pyc3d, name: "long_trial py-c3d")
     XCTAssertEqual(reference.readers["ezc3d"]?.frames, 70_041)
   }
+
+  /// The same trial with its length only in POINT:FRAMES, stored as a float (the TRIAL
+  /// fields say 1...1): our reader takes the larger count.
+  func testFrameCountFromAFloatPointFrames() throws {
+    var writer = C3DFixtures.longTrial()
+    writer.groups = [
+      C3DWriter.Group(
+        name: "TRIAL",
+        parameters: [
+          .init(name: "ACTUAL_START_FIELD", value: .integers([1, 0], dimensions: [2])),
+          .init(name: "ACTUAL_END_FIELD", value: .integers([1, 0], dimensions: [2])),
+        ]),
+      C3DWriter.Group(
+        name: "POINT", parameters: [.init(name: "FRAMES", value: .floats([70_000], dimensions: []))]
+      ),
+    ]
+    let file = try LabFilesTestData.parse(writer, name: "long_trial_point_frames")
+    XCTAssertEqual(file.parameter("POINT", "FRAMES")?.type, 4)
+    let pyc3d = try XCTUnwrap(try LabFilesTestData.reference("long_trial").readers["py-c3d"])
+    try C3DReferenceCheck.check(file, against: pyc3d, name: "long_trial with POINT:FRAMES")
+  }
 }
