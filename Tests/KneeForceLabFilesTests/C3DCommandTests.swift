@@ -22,6 +22,7 @@ final class C3DCommandTests: XCTestCase {
     XCTAssertEqual(json["point_rate_hz"] as? Double, 100)
     XCTAssertEqual(json["analog_rate_hz"] as? Double, 400)
     XCTAssertEqual(json["analog_samples"] as? Int, 160)
+    XCTAssertEqual(json["subjects"] as? [String], [])
     let points = try XCTUnwrap(json["points"] as? [[String: Any]])
     XCTAssertEqual(
       points.map { $0["label"] as? String },
@@ -139,6 +140,7 @@ final class C3DCommandTests: XCTestCase {
       let result = try runKneeforce(["c3d", url.path, "--csv", out.path])
       XCTAssertEqual(result.status, 0, "\(url.lastPathComponent): \(result.output)")
       XCTAssertTrue(result.stdout.contains("Force plates"), url.lastPathComponent)
+      XCTAssertTrue(result.stdout.contains("Subjects    "), url.lastPathComponent)
       let file = try C3DFile.read(url)
       for (name, rows) in [
         ("markers.csv", file.frameCount), ("analogs.csv", file.analogSampleCount),

@@ -42,6 +42,8 @@ public struct C3DSummary: Codable, Sendable {
   public let analogs: [Analog]
   public let force_plates: [Plate]
   public let events: [Event]
+  /// SUBJECTS:NAMES (the first SUBJECTS:USED of them), empty without that group.
+  public let subjects: [String]
   public let groups: [String]
 
   public init(_ file: C3DFile) throws {
@@ -74,6 +76,9 @@ public struct C3DSummary: Codable, Sendable {
     events = file.events.map {
       Event(source: $0.source.rawValue, label: $0.label, context: $0.context, time_s: $0.time)
     }
+    let names = file.parameter("SUBJECTS", "NAMES")?.strings ?? []
+    let used = file.parameter("SUBJECTS", "USED")?.unsignedIntegers.first ?? names.count
+    subjects = Array(names.prefix(used))
     groups = file.groups.map(\.name)
   }
 
@@ -89,6 +94,7 @@ public struct C3DSummary: Codable, Sendable {
     lines.append(
       "Analogs     \(analogs.count) at \(analog_rate_hz) Hz (\(analog_samples_per_frame) per "
         + "frame, \(analog_samples) samples)")
+    if !subjects.isEmpty { lines.append("Subjects    \(subjects.joined(separator: ", "))") }
     lines.append("Groups      \(groups.joined(separator: " "))")
     lines.append("")
     lines.append("Point labels")
