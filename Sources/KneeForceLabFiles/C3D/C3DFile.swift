@@ -26,6 +26,9 @@ public struct C3DFile: Sendable {
   public let residuals: [Float]
   /// `[sample][channel]` with (raw - OFFSET) * SCALE * GEN_SCALE applied.
   public let analogs: [Double]
+  /// Per channel: SCALE * GEN_SCALE, and OFFSET (read unsigned for ANALOG:FORMAT UNSIGNED).
+  public let analogScales: [Double]
+  public let analogOffsets: [Double]
 
   public var pointCount: Int { pointLabels.count }
   public var analogCount: Int { analogLabels.count }
@@ -145,7 +148,8 @@ public struct C3DFile: Sendable {
       frameCount: frameCount, analogSamplesPerFrame: samplesPerFrame,
       pointLabels: pointLabels, pointUnits: pointUnits, analogLabels: analogLabels,
       analogUnits: analogUnits, groups: groups, events: events, points: decoded.points,
-      residuals: decoded.residuals, analogs: decoded.analogs)
+      residuals: decoded.residuals, analogs: decoded.analogs, analogScales: transform.scales,
+      analogOffsets: transform.offsets)
   }
 
   /// The header holds 16-bit frame numbers; longer trials put the true range in

@@ -59,13 +59,10 @@ public struct C3DSummary: Codable, Sendable {
     analog_samples = file.analogSampleCount
     duration_s = Double(file.frameCount) / file.pointRate
     points = file.pointLabels.map { Point(label: $0, unit: file.pointUnits) }
-    let transform = try C3DFile.analogTransform(
-      C3DBytes(bytes: [], file: file.name),
-      find: { file.parameter($0, $1) }, count: file.analogCount)
     analogs = file.analogLabels.indices.map {
       Analog(
-        label: file.analogLabels[$0], unit: file.analogUnits[$0], scale: transform.scales[$0],
-        offset: transform.offsets[$0])
+        label: file.analogLabels[$0], unit: file.analogUnits[$0], scale: file.analogScales[$0],
+        offset: file.analogOffsets[$0])
     }
     force_plates = try file.forcePlateConfigurations().map { plate in
       Plate(
