@@ -36,7 +36,7 @@ final class OpenSimFormatTests: XCTestCase {
     }
   }
 
-  let version1 = """
+  static let version1 = """
     Coordinates
     version=1
     nRows=3
@@ -51,7 +51,7 @@ final class OpenSimFormatTests: XCTestCase {
     """
 
   func testVersion1MotWithInDegrees() throws {
-    let file = try sto(version1, name: "c.mot")
+    let file = try sto(Self.version1, name: "c.mot")
     XCTAssertEqual(file.title, "Coordinates")
     XCTAssertEqual(file.version, 1)
     XCTAssertEqual(file.inDegrees, true)
@@ -98,25 +98,25 @@ final class OpenSimFormatTests: XCTestCase {
 
   func testRowCountDisagreesWithHeader() {
     expectError(
-      { _ = try sto(version1.replacingOccurrences(of: "nRows=3", with: "nRows=4")) },
+      { _ = try sto(Self.version1.replacingOccurrences(of: "nRows=3", with: "nRows=4")) },
       line: 3, containing: "header says 4 rows; the file has 3")
   }
 
   func testColumnCountDisagreesWithHeader() {
     expectError(
-      { _ = try sto(version1.replacingOccurrences(of: "nColumns=3", with: "nColumns=2")) },
+      { _ = try sto(Self.version1.replacingOccurrences(of: "nColumns=3", with: "nColumns=2")) },
       line: 4, containing: "header says 2 columns")
   }
 
   func testBadNumberNamesLineAndColumn() {
     expectError(
-      { _ = try sto(version1.replacingOccurrences(of: "21.0", with: "2x")) },
+      { _ = try sto(Self.version1.replacingOccurrences(of: "21.0", with: "2x")) },
       line: 9, column: 3, containing: "expected a number, found \"2x\"")
   }
 
   func testShortRow() {
     expectError(
-      { _ = try sto(version1.replacingOccurrences(of: "0.01\t5.5\t21.0", with: "0.01\t5.5")) },
+      { _ = try sto(Self.version1.replacingOccurrences(of: "0.01\t5.5\t21.0", with: "0.01\t5.5")) },
       line: 9, column: 3, containing: "2 values, expected 3")
   }
 
@@ -126,11 +126,14 @@ final class OpenSimFormatTests: XCTestCase {
 
   func testInDegreesMustBeYesOrNo() {
     expectError(
-      { _ = try sto(version1.replacingOccurrences(of: "inDegrees=yes", with: "inDegrees=maybe")) },
+      {
+        _ = try sto(
+          Self.version1.replacingOccurrences(of: "inDegrees=yes", with: "inDegrees=maybe"))
+      },
       line: 5, containing: "expected yes or no")
   }
 
-  let smallTRC = """
+  static let smallTRC = """
     PathFileType\t4\t(X/Y/Z)\tsmall.trc
     DataRate\tCameraRate\tNumFrames\tNumMarkers\tUnits\tOrigDataRate\tOrigDataStartFrame\tOrigNumFrames
     100\t100\t2\t2\tmm\t100\t1\t2
@@ -143,7 +146,7 @@ final class OpenSimFormatTests: XCTestCase {
     """
 
   func testTRCWithAGap() throws {
-    let file = try trc(smallTRC)
+    let file = try trc(Self.smallTRC)
     XCTAssertEqual(file.markers, ["Heel", "Toe"])
     XCTAssertEqual(file.dataRate, 100)
     XCTAssertEqual(file.units, "mm")
@@ -158,7 +161,7 @@ final class OpenSimFormatTests: XCTestCase {
     expectError(
       {
         _ = try trc(
-          smallTRC.replacingOccurrences(of: "100\t100\t2\t2\tmm", with: "100\t100\t2\t3\tmm"))
+          Self.smallTRC.replacingOccurrences(of: "100\t100\t2\t2\tmm", with: "100\t100\t2\t3\tmm"))
       },
       line: 4, containing: "2 marker names, but NumMarkers is 3")
   }
@@ -167,18 +170,18 @@ final class OpenSimFormatTests: XCTestCase {
     expectError(
       {
         _ = try trc(
-          smallTRC.replacingOccurrences(of: "100\t100\t2\t2\tmm", with: "100\t100\t5\t2\tmm"))
+          Self.smallTRC.replacingOccurrences(of: "100\t100\t2\t2\tmm", with: "100\t100\t5\t2\tmm"))
       },
       line: 3, column: 3, containing: "NumFrames is 5, but the file has 2 frames")
   }
 
   func testTRCBadFrameNumber() {
     expectError(
-      { _ = try trc(smallTRC.replacingOccurrences(of: "2\t0.02", with: "two\t0.02")) },
+      { _ = try trc(Self.smallTRC.replacingOccurrences(of: "2\t0.02", with: "two\t0.02")) },
       line: 8, column: 1, containing: "expected a frame number")
   }
 
   func testTRCNeedsPathFileType() {
-    expectError({ _ = try trc("x" + smallTRC) }, line: 1, containing: "PathFileType")
+    expectError({ _ = try trc("x" + Self.smallTRC) }, line: 1, containing: "PathFileType")
   }
 }
