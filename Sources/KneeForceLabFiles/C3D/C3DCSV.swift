@@ -21,7 +21,7 @@ extension C3DFile {
     var lines = [CSV.row(header)]
     lines.reserveCapacity(frameCount + 1)
     for frame in 0..<frameCount {
-      var cells = [String(firstFrame + frame), CSV.number(frameTime(frame))]
+      var cells = [String(firstFrame + frame), CSV.time(frameTime(frame))]
       for index in 0..<(pointCount * 3) {
         let value = points[frame * pointCount * 3 + index]
         cells.append(CSV.number(Float(Double(value) * toMillimetres)))
@@ -36,7 +36,7 @@ extension C3DFile {
     var lines = [CSV.row(["time_s"] + analogLabels)]
     lines.reserveCapacity(analogSampleCount + 1)
     for sample in 0..<analogSampleCount {
-      var cells = [CSV.number(analogTime(sample))]
+      var cells = [CSV.time(analogTime(sample))]
       for channel in 0..<analogCount {
         cells.append(CSV.number(Float(analogs[sample * analogCount + channel])))
       }
@@ -58,7 +58,7 @@ extension C3DFile {
     var lines = [CSV.row(header)]
     lines.reserveCapacity(analogSampleCount + 1)
     for sample in 0..<analogSampleCount {
-      var cells = [CSV.number(analogTime(sample))]
+      var cells = [CSV.time(analogTime(sample))]
       for plate in plates {
         let force = plate.force[sample]
         let cop = plate.centreOfPressure[sample]
@@ -77,8 +77,9 @@ enum CSV {
     value.isFinite ? "\(value)" : ""
   }
 
-  static func number(_ value: Double) -> String {
-    value.isFinite ? "\(Float(value))" : ""
+  /// Seconds to the microsecond: a 32-bit float would blur samples an hour into a trial.
+  static func time(_ value: Double) -> String {
+    value.isFinite ? String(format: "%.6f", value) : ""
   }
 
   static func row(_ cells: [String]) -> String {
