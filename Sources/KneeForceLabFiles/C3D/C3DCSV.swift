@@ -73,8 +73,9 @@ extension C3DFile {
 }
 
 enum CSV {
+  /// Zero (of either sign) as "0": half of an idle plate's cells.
   static func number(_ value: Float) -> String {
-    value.isFinite ? "\(value)" : ""
+    value == 0 ? "0" : value.isFinite ? "\(value)" : ""
   }
 
   /// Seconds to the microsecond: a 32-bit float would blur samples an hour into a trial.
