@@ -109,4 +109,19 @@ final class C3DReferenceTests: XCTestCase {
     let pyc3d = try XCTUnwrap(try LabFilesTestData.reference("long_trial").readers["py-c3d"])
     try C3DReferenceCheck.check(file, against: pyc3d, name: "long_trial with POINT:FRAMES")
   }
+
+  /// The committed synthetic files are what the test writer makes today, so their
+  /// references describe the writer's current output (rerun the script when this fails).
+  func testCommittedSyntheticFilesMatchTheWriter() throws {
+    for variant in C3DFixtures.syntheticVariants {
+      let url = LabFilesTestData.references
+        .appendingPathComponent("synthetic/\(variant.name).c3d")
+      let committed = try [UInt8](Data(contentsOf: url))
+      let written = C3DFixtures.synthetic(
+        variant.processor, variant.storage, unsigned: variant.unsigned
+      )
+      .bytes()
+      XCTAssertEqual(committed, written, "\(variant.name): run scripts/make_c3d_references.py")
+    }
+  }
 }
