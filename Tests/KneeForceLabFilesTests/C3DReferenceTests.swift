@@ -124,4 +124,26 @@ final class C3DReferenceTests: XCTestCase {
       XCTAssertEqual(committed, written, "\(variant.name): run scripts/make_c3d_references.py")
     }
   }
+
+  /// 255 channels at 300 samples per frame: 76 500 analog words per frame do not fit the
+  /// header's 16 bits (it holds 76 500 - 65 536); the rates give the count.
+  func testAnalogWordsPerFramePastTheHeadersSixteenBits() throws {
+    var writer = C3DWriter()
+    writer.pointRate = 10
+    writer.analogSamplesPerFrame = 300
+    writer.frameCount = 2
+    writer.analogLabels = (1...255).map { "A\($0)" }
+    writer.analogUnits = [String](repeating: "V", count: 255)
+    writer.analogScales = [Float](repeating: 1, count: 255)
+    writer.analogOffsets = [Int16](repeating: 0, count: 255)
+    writer.analogRaw = (0..<(2 * 300 * 255)).map { Float($0 % 977) }
+    let bytes = writer.bytes()
+    XCTAssertEqual(Int(bytes[4]) | Int(bytes[5]) << 8, 76_500 - 65_536)
+    let file = try C3DFile.parse(Data(bytes), name: "wide.c3d")
+    XCTAssertEqual(file.analogSamplesPerFrame, 300)
+    XCTAssertEqual(file.analogSampleCount, 600)
+    XCTAssertEqual(file.analogRate, 3000)
+    XCTAssertEqual(file.analog(sample: 599, channel: 254), Double((2 * 300 * 255 - 1) % 977))
+    XCTAssertEqual(file.analog(sample: 1, channel: 2), Double(257 % 977))
+  }
 }

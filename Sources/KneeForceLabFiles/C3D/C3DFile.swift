@@ -96,7 +96,15 @@ public struct C3DFile: Sendable {
     }
     let analogCount = find("ANALOG", "USED")?.unsignedIntegers.first ?? 0
     var samplesPerFrame = 0
-    if analogCount > 0 {
+    let rateRatio = find("ANALOG", "RATE")?.doubles.first.map { $0 / pointRate }
+    if analogCount > 0, let ratio = rateRatio, ratio >= 1, ratio < 65536,
+      let perFrame = Int(exactly: ratio), perFrame * analogCount > 65535,
+      (perFrame * analogCount) & 0xffff == headerAnalogWords
+    {
+      // The header's 16-bit count of analog samples per frame wrapped (many channels at a
+      // high rate): the rates give the true number.
+      samplesPerFrame = perFrame
+    } else if analogCount > 0 {
       guard headerAnalogWords % analogCount == 0 else {
         throw bytes.error(
           4,
