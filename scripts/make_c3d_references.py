@@ -10,7 +10,8 @@ Developer machines only, never CI: `pip install ezc3d c3d numpy`, then
    temporary folder (`KNEEFORCE_C3D_REFERENCE_INPUTS`);
 2. reads every file, and the real files themselves, with ezc3d (Intel and DEC; it cannot
    read SGI/MIPS) and with py-c3d (all three), and records labels, rates, frame counts,
-   sampled points and analog samples, events and ezc3d's force-plate outputs;
+   sampled points and analog samples, per-point and per-channel sums over every sample,
+   events and ezc3d's force-plate outputs;
 3. writes Tests/KneeForceLabFilesTests/References/<name>.json, and copies the small
    synthetic files into References/synthetic/. The real files are never copied.
 """
@@ -73,6 +74,20 @@ def pick_points(rng, xyz, valid):
         else:
             rows.append([frame, point, None, None, None])
     return rows
+
+
+def point_sums(xyz, valid):
+    """Per point: sums of x, y, z over its valid frames, and their count (every sample)."""
+    rows = []
+    for point in range(xyz.shape[0]):
+        v = valid[point]
+        rows.append([float(np.sum(xyz[point, v, k], dtype=np.float64)) for k in range(3)] + [int(v.sum())])
+    return rows
+
+
+def analog_sums(analogs):
+    """Per channel: sum and sum of absolute values over every sample."""
+    return [[float(np.sum(c, dtype=np.float64)), float(np.sum(np.abs(c), dtype=np.float64))] for c in analogs]
 
 
 def pick_analogs(rng, analogs):
@@ -143,6 +158,8 @@ def ezc3d_reference(path, name):
         "analog_samples": int(analogs.shape[1]),
         "points": pick_points(rng, xyz, valid),
         "analogs": pick_analogs(rng, analogs),
+        "point_sums": point_sums(xyz.astype(np.float64), valid),
+        "analog_sums": analog_sums(analogs),
         "force_plates": plates,
         "events": events,
     }
@@ -184,6 +201,8 @@ def pyc3d_reference(path, name):
         "analog_samples": int(analogs.shape[1]) if analogs.size else 0,
         "points": pick_points(rng, xyz, valid),
         "analogs": pick_analogs(rng, analogs),
+        "point_sums": point_sums(xyz.astype(np.float64), valid),
+        "analog_sums": analog_sums(analogs) if analogs.size else [],
     }
 
 

@@ -5,7 +5,8 @@ import XCTest
 
 /// Compares one file as our reader reads it with what ezc3d or py-c3d recorded: labels,
 /// rates and counts exactly; points within half a storage step (integer storage) or to
-/// float precision; analogs and force-plate outputs to 1e-5 relative. Returns the largest
+/// float precision; analogs and force-plate outputs to 1e-5 relative; and every sample
+/// through per-point and per-channel sums. Returns the largest
 /// differences seen, which the tests print for docs/C3D.md.
 struct C3DReferenceCheck {
   struct Largest: CustomStringConvertible {
@@ -114,6 +115,51 @@ struct C3DReferenceCheck {
         difference, 1e-5,
         "\(name) analog sample \(sample) channel \(channel): \(ours) vs \(row[2])",
         file: path, line: line)
+    }
+    // Every sample, through sums: a point's coordinates over its valid frames (and how many
+    // frames are valid), a channel's values and absolute values.
+    if let sums = reader.point_sums {
+      XCTAssertEqual(sums.count, file.pointCount, "\(name) point sums", file: path, line: line)
+      for (index, row) in sums.enumerated() where index < file.pointCount {
+        var total = [0.0, 0.0, 0.0]
+        var valid = 0
+        for frame in 0..<file.frameCount {
+          let p = file.point(frame: frame, index: index)
+          guard p.x.isFinite else { continue }
+          valid += 1
+          total[0] += Double(p.x)
+          total[1] += Double(p.y)
+          total[2] += Double(p.z)
+        }
+        XCTAssertEqual(
+          valid, Int(row[3]), "\(name) point \(index) valid frames", file: path, line: line)
+        for axis in 0..<3 {
+          let allowed = 1e-9 * max(abs(row[axis]), Double(valid)) + Double(valid) * tolerance
+          XCTAssertLessThanOrEqual(
+            abs(total[axis] - row[axis]), allowed, "\(name) point \(index) sum \(axis)",
+            file: path, line: line)
+        }
+      }
+    }
+    if let sums = reader.analog_sums, !ezc3dDiffers {
+      XCTAssertEqual(sums.count, file.analogCount, "\(name) analog sums", file: path, line: line)
+      for (channel, row) in sums.enumerated() where channel < file.analogCount {
+        var total = 0.0
+        var absolute = 0.0
+        for sample in 0..<file.analogSampleCount {
+          let value = file.analog(sample: sample, channel: channel)
+          total += value
+          absolute += abs(value)
+        }
+        let step = quantised.map { $0[channel] / 2 * (1 + 1e-6) } ?? 0
+        // ezc3d's float-storage samples differ from ours and py-c3d's by up to 6e-8 relative.
+        let allowed = 1e-7 * max(row[1], 1) + Double(file.analogSampleCount) * step
+        XCTAssertLessThanOrEqual(
+          abs(total - row[0]), allowed, "\(name) channel \(channel) sum", file: path, line: line)
+        XCTAssertLessThanOrEqual(
+          abs(absolute - row[1]), allowed, "\(name) channel \(channel) |sum|",
+          file: path, line: line)
+      }
     }
     if checkForcePlates, !ezc3dDiffers, let plates = reader.force_plates, !plates.isEmpty {
       let ours = try file.forcePlates()

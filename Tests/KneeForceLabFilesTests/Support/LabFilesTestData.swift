@@ -64,6 +64,10 @@ struct C3DReference: Decodable {
     let points: [[Double?]]
     /// sample, channel, value
     let analogs: [[Double]]
+    /// per point: sums of x, y, z over its valid frames, and their count
+    let point_sums: [[Double]]?
+    /// per channel: sum and sum of absolute values over every sample
+    let analog_sums: [[Double]]?
     let force_plates: [Plate]?
     let events: [Event]?
   }
