@@ -18,10 +18,11 @@ struct C3DCommand: ParsableCommand {
   var file: String
 
   @Option(
-    help: """
+    help: ArgumentHelp(
+      """
       Write markers.csv, analogs.csv and forceplates.csv into this folder: created, or an \
       empty folder; written whole and marked with .kneeforce-out.json.
-      """)
+      """, valueName: "dir"))
   var csv: String?
 
   @Flag(help: "Replace the --csv folder if it holds an earlier kneeforce output.")
