@@ -47,6 +47,8 @@ let package = Package(
       name: "KneeForceModels", dependencies: ["KneeForceCompute", "SafeTensors", "KneeForceFiles"]),
     // The dataset folder format, its checker, the feature pipeline and the synthetic cohort.
     .target(name: "KneeForceData", dependencies: ["KneeForceFiles"]),
+    // Readers for gait-lab files: C3D, OpenSim .trc/.sto/.mot (Foundation only).
+    .target(name: "KneeForceLabFiles"),
     // Experiments: training runs over dataset folds, metrics, result files.
     .target(
       name: "KneeForceTraining",
@@ -57,7 +59,7 @@ let package = Package(
       name: "kneeforce",
       dependencies: [
         "KneeForceCompute", "KneeForceModels", "KneeForceData", "KneeForceTraining", "SafeTensors",
-        "KneeForceFiles", "KneeForceReport",
+        "KneeForceFiles", "KneeForceReport", "KneeForceLabFiles",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
@@ -74,6 +76,9 @@ let package = Package(
     .testTarget(
       name: "KneeForceFilesTests",
       dependencies: ["KneeForceFiles", "KneeForceTestSupport", "SafeTensors"]),
+    .testTarget(
+      name: "KneeForceLabFilesTests", dependencies: ["KneeForceLabFiles", "KneeForceTestSupport"],
+      resources: [.copy("References")]),
     .testTarget(
       name: "KneeForceTrainingTests",
       dependencies: [

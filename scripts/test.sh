@@ -47,10 +47,13 @@ swift test --skip-build --disable-swift-testing 2>&1 | tee /tmp/kneeforce-test.l
 status=${PIPESTATUS[0]}
 set -e
 echo "tests: $(( $(date +%s) - start )) s"
-summary=$(grep -E "Executed [0-9]+ tests?, with [0-9]+ failures?" /tmp/kneeforce-test.log | tail -1)
+# "Executed N tests, with F failures" or "..., with S tests skipped and F failures"
+summary=$(grep -E "Executed [0-9]+ tests?, with ([0-9]+ tests? skipped and )?[0-9]+ failures?" \
+  /tmp/kneeforce-test.log | tail -1)
 executed=$(echo "$summary" | sed -E 's/.*Executed ([0-9]+) tests?.*/\1/')
-failures=$(echo "$summary" | sed -E 's/.*with ([0-9]+) failures?.*/\1/')
+failures=$(echo "$summary" | sed -E 's/.* ([0-9]+) failures?.*/\1/')
+skipped=$(echo "$summary" | grep -oE "[0-9]+ tests? skipped" | grep -oE "^[0-9]+" || echo 0)
 if [ -n "$summary" ]; then
-  echo "$((executed - failures)) passed, $failures failed"
+  echo "$((executed - failures - skipped)) passed, $skipped skipped, $failures failed"
 fi
 exit "$status"

@@ -26,6 +26,7 @@ struct KneeForce: ParsableCommand {
       BenchCommand.self,
       ForwardCommand.self,
       ReportCommand.self,
+      C3DCommand.self,
     ]
   )
 
