@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+  import Glibc
+#endif
+
 /// Reads one trial CSV into a `Trial`, reporting every problem with its line and column.
 public enum TrialReader {
   /// The default longest run of missing samples that is interpolated rather than rejected:
@@ -28,10 +32,19 @@ public enum TrialReader {
   {
     var builder = TrialBuilder(file: path, info: info, maxGap: maxGap)
     var parser = CSVParser()
-    if let problem = DatasetFiles.stream(path, { chunk in parser.feed(chunk) { builder.add($0) } })
-    {
-      return .failure(problem)
+    var size = stat()
+    let fileSize = stat(path, &size) == 0 ? Int(size.st_size) : 0
+    var read = 0
+    let problem = DatasetFiles.stream(path) { chunk in
+      parser.feed(chunk) { builder.add($0) }
+      if read == 0 && chunk.count < fileSize {
+        // From the rows of the first chunk, room for the whole file's samples at once:
+        // growing arrays by doubling would hold up to twice the samples at the end.
+        builder.reserve(samples: builder.sampleCount * (fileSize / max(1, chunk.count)) * 21 / 20)
+      }
+      read += chunk.count
     }
+    if let problem { return .failure(problem) }
     builder.finishing = true
     parser.finish { builder.add($0) }
     return .success(
@@ -210,6 +223,16 @@ struct TrialBuilder {
       invalid[c].insert(columns[c].count)
       columns[c].append(.nan)
     }
+  }
+
+  var sampleCount: Int { time.count }
+
+  /// Reserves room for `samples` samples in every column.
+  mutating func reserve(samples: Int) {
+    guard !headerFailed, samples > time.count else { return }
+    time.reserveCapacity(samples)
+    lines.reserveCapacity(samples)
+    for c in columns.indices { columns[c].reserveCapacity(samples) }
   }
 
   private mutating func startHeader(_ record: CSVRecord) {
