@@ -134,7 +134,7 @@ public struct DatasetSummary: Sendable {
   /// A plain-text report for a terminal, aligned in columns.
   public func render() -> String {
     var out: [String] = []
-    let title = folder.isEmpty ? "Dataset (in memory)" : "Dataset \(folder)"
+    let title = folder.isEmpty ? "Dataset (in memory)" : "Dataset \(plain(folder, limit: 400))"
     out.append(title)
     if isSynthetic {
       out.append(
@@ -273,7 +273,9 @@ public struct DatasetSummary: Sendable {
     String(format: "%.\(decimals)f", value)
   }
 
+  /// Rows aligned in columns; cells are escaped, since names come from the files.
   private func table(_ rows: [[String]], rightAligned: Set<Int>) -> [String] {
+    let rows = rows.map { $0.map { plain($0, limit: 200) } }
     let columns = rows.map(\.count).max() ?? 0
     var widths = [Int](repeating: 0, count: columns)
     for row in rows {

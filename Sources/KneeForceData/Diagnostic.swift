@@ -38,9 +38,10 @@ public struct Diagnostic: Sendable, Equatable, Hashable, CustomStringConvertible
 
   public var isError: Bool { severity == .error }
 
-  /// `FILE:LINE:COLUMN: error|warning: message`, the format compilers use.
+  /// `FILE:LINE:COLUMN: error|warning: message`, the format compilers use (the path with
+  /// unprintable characters escaped, as a manifest cell may have put them there).
   public var description: String {
-    "\(file):\(line):\(column): \(severity.rawValue): \(message)"
+    "\(plain(file, limit: 1000)):\(line):\(column): \(severity.rawValue): \(message)"
   }
 }
 

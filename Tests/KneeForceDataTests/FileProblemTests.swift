@@ -289,6 +289,23 @@ final class FileProblemTests: XCTestCase {
     }
   }
 
+  func testManifestCellsAreEscapedInMessagesPathsAndTheSummary() throws {
+    let manifest = Fixture.manifest
+      .replacingOccurrences(of: "trials/P1_walk_02.csv", with: "trials/\u{1B}[2J.csv")
+      .replacingOccurrences(of: "P2,walking", with: "P\u{7}2,walking\u{202E}")
+    try folder.write("manifest.csv", manifest)
+    let report = try checkWithin20s()
+    assertDiagnostic(
+      report.diagnostics, .error, file: "manifest.csv", line: 3, column: 6,
+      contains: "file 'trials/\\x1B[2J.csv' of trial 'P1_walk_02' does not exist (looked for "
+        + folder.path + "/trials/\\x1B[2J.csv)")
+    assertPrintable(report.diagnostics)
+    let summary = report.summary.render()
+    XCTAssertTrue(summary.contains("P\\x072"), summary)
+    XCTAssertTrue(summary.contains("walking\\u{202E}"), summary)
+    XCTAssertFalse(summary.unicodeScalars.contains { $0.value == 0x1B || $0.value == 7 })
+  }
+
   func testScanKeepsNoTrialsAndSummarisesAsCheckDoes() throws {
     try folder.write("trials/P1_walk_02.csv", Fixture.trial(offset: 1) + "0.08,x,1,1,1,1,1,1\n")
     var seen: [String] = []
