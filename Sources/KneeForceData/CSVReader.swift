@@ -88,6 +88,15 @@ public struct CSVParser: Sendable {
     while index < count {
       let byte = bytes[index]
       index += 1
+      // The common case, a byte of an unquoted field, without the state machine.
+      if !inQuotes && !pendingQuote && !afterClosingQuote && byte != UInt8(ascii: ",")
+        && byte != UInt8(ascii: "\n") && byte != UInt8(ascii: "\r")
+        && byte != UInt8(ascii: "\"")
+      {
+        field.append(byte)
+        previous = byte
+        continue
+      }
       try consume(byte, emit)
     }
   }

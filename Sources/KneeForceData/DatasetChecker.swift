@@ -92,7 +92,7 @@ public struct DatasetChecker: Sendable {
     var usableSubjects = Set<String>()
     var reference: (channels: [String], file: String)?
     for info in manifest.trials {
-      let named = "file \(quoted(info.file, limit: 200)) of trial \(quoted(info.trialID))"
+      var named: String { "file \(quoted(info.file, limit: 200)) of trial \(quoted(info.trialID))" }
       guard DatasetFiles.staysInside(info.file) else {
         let why =
           info.file.hasPrefix("/")

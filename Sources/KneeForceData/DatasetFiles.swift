@@ -77,7 +77,8 @@ extension DatasetFiles {
     guard fstat(descriptor, &info) == 0 else { return .system(errno: errno) }
     guard info.st_mode & S_IFMT == S_IFREG else { return .kind(.other) }
 
-    let size = max(1, chunkSize)
+    // A small file is read in one small chunk (one byte more than its size sees the end).
+    let size = max(1, min(chunkSize, max(Int(info.st_size) + 1, 1 << 16)))
     let buffer = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: size)
     defer { buffer.deallocate() }
     var first = true
