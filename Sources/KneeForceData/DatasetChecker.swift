@@ -94,29 +94,26 @@ public struct DatasetChecker: Sendable {
     for info in manifest.trials {
       var named: String { "file \(quoted(info.file, limit: 200)) of trial \(quoted(info.trialID))" }
       guard DatasetFiles.staysInside(info.file) else {
-        let why =
-          info.file.hasPrefix("/")
-          ? "is an absolute path" : "leaves the dataset folder (by '..')"
         diagnostics.append(
           .error(
             manifestPath, info.line, fileColumn,
-            "\(named) \(why); trial files must be inside the dataset folder, named "
-              + "relative to it"))
+            "\(named) \(Self.outside(info.file)); trial files must be inside the dataset "
+              + "folder, named relative to it"))
         continue
       }
       let path = DatasetFiles.join(folder, info.file)
-      let read = TrialReader.read(path, info: info, maxGap: maxGap)
-      guard case .success(let (parsedTrial, trialDiagnostics)) = read else {
-        if case .failure(let problem) = read {
-          if case .encoding(let words) = problem {
-            diagnostics.append(.error(path, 1, 1, words))
-          } else {
-            let looked =
-              problem == .kind(.missing) ? " (looked for \(plain(path, limit: 400)))" : ""
-            diagnostics.append(
-              .error(manifestPath, info.line, fileColumn, "\(named) \(problem.predicate)\(looked)"))
-          }
-        }
+      let parsedTrial: Trial?
+      let trialDiagnostics: [Diagnostic]
+      switch TrialReader.read(path, info: info, maxGap: maxGap) {
+      case .success(let (trial, found)):
+        (parsedTrial, trialDiagnostics) = (trial, found)
+      case .failure(.encoding(let words)):
+        diagnostics.append(.error(path, 1, 1, words))
+        continue
+      case .failure(let problem):
+        let looked = problem == .kind(.missing) ? " (looked for \(plain(path, limit: 400)))" : ""
+        diagnostics.append(
+          .error(manifestPath, info.line, fileColumn, "\(named) \(problem.predicate)\(looked)"))
         continue
       }
       diagnostics += trialDiagnostics
@@ -160,6 +157,17 @@ public struct DatasetChecker: Sendable {
     return DatasetScanReport(
       diagnostics: diagnostics, summary: result, extraColumns: manifest.extraColumns,
       events: events)
+  }
+
+  /// Why a manifest `file` that `DatasetFiles.staysInside` refuses is refused.
+  private static func outside(_ file: String) -> String {
+    if file.hasPrefix("/") { return "is an absolute path" }
+    var depth = 0
+    for part in file.split(separator: "/") {
+      depth += part == ".." ? -1 : part == "." ? 0 : 1
+      if depth < 0 { return "leaves the dataset folder (by '..')" }
+    }
+    return "names the dataset folder itself, not a file in it"
   }
 
   /// Reports channels missing from or added to `trial` relative to the first trial. Order

@@ -230,6 +230,7 @@ final class FileProblemTests: XCTestCase {
     let manifest = Fixture.manifest
       .replacingOccurrences(of: "trials/P1_walk_02.csv", with: "trials/../../\(name)")
       .replacingOccurrences(of: "trials/P2_walk_01.csv", with: outside)
+      .replacingOccurrences(of: "trials/P1_walk_01.csv", with: "trials/..")
     try folder.write("manifest.csv", manifest)
     let report = try checkWithin20s()
     assertDiagnostic(
@@ -239,6 +240,9 @@ final class FileProblemTests: XCTestCase {
     assertDiagnostic(
       report.diagnostics, .error, file: "manifest.csv", line: 4, column: 6,
       contains: "of trial 'P2_walk_01' is an absolute path; trial files must be inside")
+    assertDiagnostic(
+      report.diagnostics, .error, file: "manifest.csv", line: 2, column: 6,
+      contains: "of trial 'P1_walk_01' names the dataset folder itself, not a file in it")
     XCTAssertFalse(report.diagnostics.contains { $0.description.contains("SECRET") })
     XCTAssertFalse(report.diagnostics.contains { $0.file == outside })
     // `..` that stays inside is fine.
