@@ -72,15 +72,6 @@ enum DatasetFiles {
     return base == "/" ? "/" + relative : base + "/" + relative
   }
 
-  /// The bytes of a regular file, or nil when it is missing, a directory or unreadable.
-  static func read(_ path: String) -> [UInt8]? {
-    var isDirectory: ObjCBool = false
-    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory),
-      !isDirectory.boolValue, let data = FileManager.default.contents(atPath: path)
-    else { return nil }
-    return [UInt8](data)
-  }
-
   /// A manifest `file` stays inside the dataset folder: relative, and no `..` component
   /// climbs above the folder (DATASET_FORMAT.md, `file`). Symbolic links inside the folder
   /// are followed by the readers; that is the user's own arrangement.

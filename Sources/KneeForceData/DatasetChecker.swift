@@ -8,6 +8,18 @@ public struct DatasetCheckReport: Sendable {
   public var summary: DatasetSummary
 }
 
+/// The result of `DatasetChecker.scan`: the problems and the summary of a dataset folder,
+/// without its trials, which the scan read one at a time and did not keep.
+public struct DatasetScanReport: Sendable {
+  /// As `DatasetCheckReport.diagnostics`.
+  public var diagnostics: [Diagnostic]
+  public var summary: DatasetSummary
+  /// Manifest columns beyond the required ones, in file order.
+  public var extraColumns: [String]
+  /// Events of the usable trials, by trial id, sorted by time.
+  public var events: [String: [GaitEvent]]
+}
+
 /// Checks a dataset folder against docs/DATASET_FORMAT.md. Every check reports and goes on,
 /// so that one run lists all problems of a folder rather than the first one.
 ///
@@ -21,49 +33,91 @@ public struct DatasetChecker: Sendable {
     self.maxGap = max(0, maxGap)
   }
 
+  /// Why `folder` cannot be a dataset folder (it does not exist, is a file, cannot be read),
+  /// in words, or nil when it is a readable folder.
+  public static func folderProblem(_ folder: String) -> String? {
+    DatasetFiles.folderProblem(folder)
+  }
+
+  /// Checks `folder` and keeps its usable trials, for training.
   public func check(folder: String) -> DatasetCheckReport {
+    var trials: [Trial] = []
+    let scan = scan(folder: folder) { trials.append($0) }
+    let dataset = Dataset(
+      folder: folder, extraColumns: scan.extraColumns, trials: trials, events: scan.events,
+      warnings: scan.diagnostics.warnings)
+    return DatasetCheckReport(
+      diagnostics: scan.diagnostics, dataset: dataset, summary: scan.summary)
+  }
+
+  /// Checks `folder` one trial at a time: each trial file is read, checked, summarised and
+  /// handed to `usableTrial` when it has no errors (channels in the first trial's order),
+  /// then dropped, so that memory is bounded by the largest trial, not the dataset.
+  public func scan(folder: String, usableTrial: (Trial) -> Void = { _ in }) -> DatasetScanReport {
     var diagnostics: [Diagnostic] = []
     let manifestPath = DatasetFiles.join(folder, "manifest.csv")
-    let empty = Dataset(folder: folder, trials: [])
+    func failed() -> DatasetScanReport {
+      let summary = DatasetSummary(
+        folder: folder, manifestRows: 0, diagnostics: diagnostics, channels: [],
+        accumulated: DatasetSummary.Accumulator(), trialsWithEvents: 0)
+      return DatasetScanReport(
+        diagnostics: diagnostics, summary: summary, extraColumns: [], events: [:])
+    }
 
-    guard let manifestBytes = DatasetFiles.read(manifestPath) else {
+    if let problem = DatasetFiles.folderProblem(folder) {
+      diagnostics.append(.error(manifestPath, 1, 1, problem))
+      return failed()
+    }
+    let manifestBytes: [UInt8]
+    switch DatasetFiles.readAll(manifestPath) {
+    case .success(let bytes):
+      manifestBytes = bytes
+    case .failure(.kind(.missing)):
       diagnostics.append(
-        .error(manifestPath, 1, 1, "no manifest.csv in the dataset folder '\(folder)'"))
-      return DatasetCheckReport(
-        diagnostics: diagnostics, dataset: empty,
-        summary: DatasetSummary(dataset: empty, manifestRows: 0, diagnostics: diagnostics))
+        .error(
+          manifestPath, 1, 1,
+          "no manifest.csv in the dataset folder \(quoted(folder, limit: 400))"))
+      return failed()
+    case .failure(let problem):
+      diagnostics.append(.error(manifestPath, 1, 1, problem.sentence(name: "manifest.csv")))
+      return failed()
     }
     let (parsed, manifestDiagnostics) = Manifest.parse(manifestBytes, file: manifestPath)
     diagnostics += manifestDiagnostics
-    guard let manifest = parsed else {
-      return DatasetCheckReport(
-        diagnostics: diagnostics, dataset: empty,
-        summary: DatasetSummary(dataset: empty, manifestRows: 0, diagnostics: diagnostics))
-    }
+    guard let manifest = parsed else { return failed() }
 
     let fileColumn = (manifest.columns.firstIndex(of: "file") ?? 0) + 1
-    var usable: [Trial] = []
+    var summary = DatasetSummary.Accumulator()
+    var usableIDs = Set<String>()
+    var usableSubjects = Set<String>()
     var reference: (channels: [String], file: String)?
     for info in manifest.trials {
-      if info.file.hasPrefix("/") {
-        diagnostics.append(
-          .warning(
-            manifestPath, info.line, fileColumn,
-            "file '\(info.file)' is absolute; a path relative to the dataset folder keeps the "
-              + "folder movable"))
-      }
-      let path = DatasetFiles.join(folder, info.file)
-      guard let bytes = DatasetFiles.read(path) else {
+      var named: String { "file \(quoted(info.file, limit: 200)) of trial \(quoted(info.trialID))" }
+      guard DatasetFiles.staysInside(info.file) else {
         diagnostics.append(
           .error(
             manifestPath, info.line, fileColumn,
-            "file '\(info.file)' of trial '\(info.trialID)' does not exist (looked for \(path))"))
+            "\(named) \(Self.outside(info.file)); trial files must be inside the dataset "
+              + "folder, named relative to it"))
         continue
       }
-      let (trial, trialDiagnostics) = TrialReader.parse(
-        bytes, file: path, info: info, maxGap: maxGap)
+      let path = DatasetFiles.join(folder, info.file)
+      let parsedTrial: Trial?
+      let trialDiagnostics: [Diagnostic]
+      switch TrialReader.read(path, info: info, maxGap: maxGap) {
+      case .success(let (trial, found)):
+        (parsedTrial, trialDiagnostics) = (trial, found)
+      case .failure(.encoding(let words)):
+        diagnostics.append(.error(path, 1, 1, words))
+        continue
+      case .failure(let problem):
+        let looked = problem == .kind(.missing) ? " (looked for \(plain(path, limit: 400)))" : ""
+        diagnostics.append(
+          .error(manifestPath, info.line, fileColumn, "\(named) \(problem.predicate)\(looked)"))
+        continue
+      }
       diagnostics += trialDiagnostics
-      guard var trial else { continue }
+      guard var trial = parsedTrial else { continue }
       var consistent = true
       if let reference {
         consistent = compareChannels(
@@ -72,27 +126,48 @@ public struct DatasetChecker: Sendable {
       } else {
         reference = (trial.channels, path)
       }
-      if consistent && !trialDiagnostics.hasErrors { usable.append(trial) }
+      if consistent && !trialDiagnostics.hasErrors {
+        summary.add(trial)
+        usableIDs.insert(info.trialID)
+        usableSubjects.insert(info.subject)
+        usableTrial(trial)
+      }
     }
 
     var events: [String: [GaitEvent]] = [:]
     let eventsPath = DatasetFiles.join(folder, "events.csv")
-    if let bytes = DatasetFiles.read(eventsPath) {
+    switch DatasetFiles.readAll(eventsPath) {
+    case .success(let bytes):
       let (parsedEvents, eventDiagnostics) = GaitEventsReader.parse(
         bytes, file: eventsPath, knownTrials: manifest.namedTrialIDs)
       diagnostics += eventDiagnostics
-      let usableIDs = Set(usable.map(\.info.trialID))
       events = parsedEvents.filter { usableIDs.contains($0.key) }
+    case .failure(.kind(.missing)):
+      break
+    case .failure(let problem):
+      diagnostics.append(.error(eventsPath, 1, 1, problem.sentence(name: "events.csv")))
     }
 
-    checkSubjects(manifest, usable: usable, file: manifestPath, into: &diagnostics)
+    checkSubjects(manifest, usableSubjects: usableSubjects, file: manifestPath, into: &diagnostics)
 
-    let dataset = Dataset(
-      folder: folder, extraColumns: manifest.extraColumns, trials: usable, events: events,
-      warnings: diagnostics.warnings)
-    let summary = DatasetSummary(
-      dataset: dataset, manifestRows: manifest.trials.count, diagnostics: diagnostics)
-    return DatasetCheckReport(diagnostics: diagnostics, dataset: dataset, summary: summary)
+    let result = DatasetSummary(
+      folder: folder, manifestRows: manifest.trials.count, diagnostics: diagnostics,
+      channels: reference?.channels ?? [], accumulated: summary,
+      trialsWithEvents: events.values.filter { !$0.isEmpty }.count)
+    return DatasetScanReport(
+      diagnostics: diagnostics, summary: result, extraColumns: manifest.extraColumns,
+      events: events)
+  }
+
+  /// Why a manifest `file` that `DatasetFiles.staysInside` refuses is refused.
+  private static func outside(_ file: String) -> String {
+    if file.hasPrefix("/") { return "is an absolute path" }
+    var depth = 0
+    for part in file.split(separator: "/") {
+      depth += part == ".." ? -1 : part == "." ? 0 : 1
+      if depth < 0 { return "leaves the dataset folder (by '..')" }
+    }
+    return "names the dataset folder itself, not a file in it"
   }
 
   /// Reports channels missing from or added to `trial` relative to the first trial. Order
@@ -111,14 +186,15 @@ public struct DatasetChecker: Sendable {
       diagnostics.append(
         .error(
           path, 1, trial.channels.count + 2,
-          "channels differ between trials: missing \(missing.joined(separator: ", ")), which "
-            + "\(reference.file) has"))
+          "channels differ between trials: missing \(plain(missing.joined(separator: ", "))), "
+            + "which \(plain(reference.file, limit: 400)) has"))
     }
     for (c, name) in trial.channels.enumerated() where !expected.contains(name) {
       diagnostics.append(
         .error(
           path, 1, c + 2,
-          "channels differ between trials: '\(name)' is not in \(reference.file)"))
+          "channels differ between trials: \(quoted(name)) is not in "
+            + plain(reference.file, limit: 400)))
     }
     return false
   }
@@ -132,14 +208,14 @@ public struct DatasetChecker: Sendable {
   }
 
   private func checkSubjects(
-    _ manifest: Manifest, usable: [Trial], file: String, into diagnostics: inout [Diagnostic]
+    _ manifest: Manifest, usableSubjects: Set<String>, file: String,
+    into diagnostics: inout [Diagnostic]
   ) {
-    let withTrials = Set(usable.map(\.info.subject))
-    for location in manifest.subjectLocations where !withTrials.contains(location.subject) {
+    for location in manifest.subjectLocations where !usableSubjects.contains(location.subject) {
       diagnostics.append(
         .error(
           file, location.line, location.column,
-          "subject '\(location.subject)' has no usable trials (every trial row or file of "
+          "subject \(quoted(location.subject)) has no usable trials (every trial row or file of "
             + "this subject has errors), so no fold could test it"))
     }
     var firstRow: [String: TrialInfo] = [:]
@@ -157,14 +233,14 @@ public struct DatasetChecker: Sendable {
         diagnostics.append(
           .warning(
             file, info.line, weightColumn,
-            "subject '\(info.subject)' weighs \(info.bodyWeightN) N here but "
+            "subject \(quoted(info.subject)) weighs \(info.bodyWeightN) N here but "
               + "\(first.bodyWeightN) N on line \(first.line)"))
       } else if info.side != first.side {
         reported.insert(info.subject)
         diagnostics.append(
           .warning(
             file, info.line, sideColumn,
-            "subject '\(info.subject)' has side \(info.side.rawValue) here but "
+            "subject \(quoted(info.subject)) has side \(info.side.rawValue) here but "
               + "\(first.side.rawValue) on line \(first.line)"))
       }
     }

@@ -46,22 +46,29 @@ public struct DatasetSummary: Sendable {
   public var trialsWithEvents: Int
 
   public init(dataset: Dataset, manifestRows: Int, diagnostics: [Diagnostic]) {
-    folder = dataset.folder
-    self.manifestRows = manifestRows
-    usableTrials = dataset.trials.count
-    errorCount = diagnostics.errors.count
-    warningCount = diagnostics.warnings.count
-    isSynthetic =
-      !dataset.trials.isEmpty
-      && dataset.trials.allSatisfy { $0.info.extra["synthetic"]?.lowercased() == "yes" }
+    var accumulator = Accumulator()
+    for trial in dataset.trials { accumulator.add(trial) }
+    let withEvents = dataset.trials.filter { dataset.events[$0.info.trialID]?.isEmpty == false }
+    self.init(
+      folder: dataset.folder, manifestRows: manifestRows, diagnostics: diagnostics,
+      channels: dataset.channels, accumulated: accumulator, trialsWithEvents: withEvents.count)
+  }
 
-    var bySubject: [String: SubjectRow] = [:]
-    var counts: [String: [String: Int]] = [:]
-    var durationsByActivity: [String: [Double]] = [:]
-    var peaks: [String: [String: [Double]]] = [:]
-    var rates = Set<Double>()
-    for trial in dataset.trials {
+  /// What the summary needs of each trial, gathered one trial at a time so that a checker
+  /// can summarise a dataset without holding it: a few numbers per trial, no samples.
+  struct Accumulator {
+    private(set) var count = 0
+    fileprivate var allSynthetic = true
+    fileprivate var bySubject: [String: SubjectRow] = [:]
+    fileprivate var counts: [String: [String: Int]] = [:]
+    fileprivate var durationsByActivity: [String: [Double]] = [:]
+    fileprivate var peaks: [String: [String: [Double]]] = [:]
+    fileprivate var rates = Set<Double>()
+
+    mutating func add(_ trial: Trial) {
       let info = trial.info
+      count += 1
+      if info.extra["synthetic"]?.lowercased() != "yes" { allSynthetic = false }
       bySubject[
         info.subject,
         default: SubjectRow(
@@ -72,24 +79,35 @@ public struct DatasetSummary: Sendable {
       durationsByActivity[info.activity, default: []].append(trial.duration)
       rates.insert((trial.sampleRate * 10).rounded() / 10)
       for target in ChannelConventions.targetChannels {
-        guard let column = trial.column(target), let peak = column.max(), info.bodyWeightN > 0
+        guard let c = trial.index(of: target), c < trial.values.count,
+          let peak = trial.values[c].max(), info.bodyWeightN > 0
         else { continue }
         peaks[info.activity, default: [:]][target, default: []].append(peak / info.bodyWeightN)
       }
     }
-    subjects = bySubject.values.sorted { $0.subject < $1.subject }
-    activities = DatasetSummary.ordered(Array(durationsByActivity.keys))
-    trialCounts = counts
-    sampleRates = rates.sorted()
-    durations = durationsByActivity.compactMapValues { Spread($0) }
-    peakForcesBW = peaks.mapValues { $0.compactMapValues { Spread($0) } }
-    trialsWithEvents =
-      dataset.trials.filter {
-        dataset.events[$0.info.trialID]?.isEmpty == false
-      }.count
+  }
+
+  /// The summary of the trials added to `accumulated`, whose channels are `channels`.
+  init(
+    folder: String, manifestRows: Int, diagnostics: [Diagnostic], channels: [String],
+    accumulated: Accumulator, trialsWithEvents: Int
+  ) {
+    self.folder = folder
+    self.manifestRows = manifestRows
+    usableTrials = accumulated.count
+    errorCount = diagnostics.errors.count
+    warningCount = diagnostics.warnings.count
+    isSynthetic = accumulated.count > 0 && accumulated.allSynthetic
+    subjects = accumulated.bySubject.values.sorted { $0.subject < $1.subject }
+    activities = DatasetSummary.ordered(Array(accumulated.durationsByActivity.keys))
+    trialCounts = accumulated.counts
+    sampleRates = accumulated.rates.sorted()
+    durations = accumulated.durationsByActivity.compactMapValues { Spread($0) }
+    peakForcesBW = accumulated.peaks.mapValues { $0.compactMapValues { Spread($0) } }
+    self.trialsWithEvents = trialsWithEvents
 
     var groups: [(group: String, names: [String])] = []
-    for channel in dataset.channels {
+    for channel in accumulated.count > 0 ? channels : [] {
       let group = ChannelConventions.group(of: channel) ?? "(no group)"
       let name =
         ChannelConventions.group(of: channel) == nil
@@ -116,7 +134,7 @@ public struct DatasetSummary: Sendable {
   /// A plain-text report for a terminal, aligned in columns.
   public func render() -> String {
     var out: [String] = []
-    let title = folder.isEmpty ? "Dataset (in memory)" : "Dataset \(folder)"
+    let title = folder.isEmpty ? "Dataset (in memory)" : "Dataset \(plain(folder, limit: 400))"
     out.append(title)
     if isSynthetic {
       out.append(
@@ -255,7 +273,9 @@ public struct DatasetSummary: Sendable {
     String(format: "%.\(decimals)f", value)
   }
 
+  /// Rows aligned in columns; cells are escaped, since names come from the files.
   private func table(_ rows: [[String]], rightAligned: Set<Int>) -> [String] {
+    let rows = rows.map { $0.map { plain($0, limit: 200) } }
     let columns = rows.map(\.count).max() ?? 0
     var widths = [Int](repeating: 0, count: columns)
     for row in rows {

@@ -38,9 +38,10 @@ public struct Diagnostic: Sendable, Equatable, Hashable, CustomStringConvertible
 
   public var isError: Bool { severity == .error }
 
-  /// `FILE:LINE:COLUMN: error|warning: message`, the format compilers use.
+  /// `FILE:LINE:COLUMN: error|warning: message`, the format compilers use (the path with
+  /// unprintable characters escaped, as a manifest cell may have put them there).
   public var description: String {
-    "\(file):\(line):\(column): \(severity.rawValue): \(message)"
+    "\(plain(file, limit: 1000)):\(line):\(column): \(severity.rawValue): \(message)"
   }
 }
 
@@ -88,4 +89,43 @@ struct DiagnosticLimiter {
           "\(total - limit) more \(kind) in this file not shown"))
     }
   }
+}
+
+/// How messages show text taken from a file: in single quotes, at most `limit` characters,
+/// with control characters, NUL and other unprintable characters escaped (`\x00`,
+/// `\u{202E}`) so that a binary or mis-encoded file cannot write raw bytes to a terminal.
+/// An empty cell is "an empty cell".
+func quoted(_ text: String, limit: Int = 40) -> String {
+  text.isEmpty ? "an empty cell" : "'" + plain(text, limit: limit) + "'"
+}
+
+/// `scalar` as is when printable, else as an escape: `\x1B` below U+0100, `\u{FFFD}` above
+/// (U+FFFD is what a byte that is not UTF-8 was read as).
+func escaped(_ scalar: Unicode.Scalar) -> String {
+  let value = scalar.value
+  let unprintable =
+    value < 0x20 || (0x7F...0x9F).contains(value) || value == 0xFFFD || value == 0xFEFF
+    || (0x200B...0x200F).contains(value) || (0x202A...0x202E).contains(value)
+    || (0x2066...0x2069).contains(value) || (0xE000...0xF8FF).contains(value)
+    || value >= 0xF0000
+  guard unprintable else { return String(scalar) }
+  let hex = String(value, radix: 16, uppercase: true)
+  return value < 0x100
+    ? "\\x" + (hex.count < 2 ? "0" + hex : hex) : "\\u{" + hex + "}"
+}
+
+/// `text` escaped as `quoted` does, without the quotes: for names (channels, paths) that
+/// messages show bare.
+func plain(_ text: String, limit: Int = 80) -> String {
+  var out = ""
+  var count = 0
+  for scalar in text.unicodeScalars {
+    if count == limit {
+      out += "…"
+      break
+    }
+    count += 1
+    out += escaped(scalar)
+  }
+  return out
 }

@@ -26,8 +26,19 @@ public enum GaitEventsReader {
   {
     var diagnostics: [Diagnostic] = []
     var limiter = DiagnosticLimiter(file: file)
-    let (records, issues) = CSVReader.parse(bytes)
-    for issue in issues {
+    var records: [CSVRecord] = []
+    var parser = CSVParser()
+    bytes.withUnsafeBufferPointer { chunk in parser.feed(chunk) { records.append($0) } }
+    parser.finish { records.append($0) }
+    let unterminatedLine = parser.unterminatedLine
+    // A short last row without a newline is an error below; a complete one only a warning.
+    var newlineWarning: Diagnostic?
+    if let unterminatedLine, let header = records.first, let last = records.last,
+      records.count == 1 || last.fields.count >= header.fields.count
+    {
+      newlineWarning = missingNewlineWarning(file, line: unterminatedLine)
+    }
+    for issue in parser.issues {
       diagnostics.append(.error(file, issue.line, issue.column, issue.message))
     }
     guard let header = records.first else {
@@ -37,7 +48,7 @@ public enum GaitEventsReader {
     var index: [String: Int] = [:]
     for (i, name) in header.fields.enumerated() {
       if index[name] != nil {
-        diagnostics.append(.error(file, header.line, i + 1, "duplicate column '\(name)'"))
+        diagnostics.append(.error(file, header.line, i + 1, "duplicate column \(quoted(name))"))
       } else {
         index[name] = i
       }
@@ -49,16 +60,18 @@ public enum GaitEventsReader {
     }
     guard !missing, let idColumn = index["trial_id"], let eventColumn = index["event"],
       let timeColumn = index["time_s"]
-    else { return ([:], diagnostics) }
+    else { return ([:], diagnostics + [newlineWarning].compactMap { $0 }) }
 
     var events: [String: [GaitEvent]] = [:]
     for record in records.dropFirst() {
       let fields = record.fields
       guard fields.count == header.fields.count else {
+        let cut = fields.count < header.fields.count && record.line == unterminatedLine
         limiter.add(
           .error(
             file, record.line, min(fields.count, header.fields.count) + 1,
-            "row has \(fields.count) fields but the header has \(header.fields.count)"),
+            "row has \(fields.count) fields but the header has \(header.fields.count)"
+              + (cut ? cutShortHint : "")),
           kind: "rows with a wrong number of fields", to: &diagnostics)
         continue
       }
@@ -68,7 +81,7 @@ public enum GaitEventsReader {
         limiter.add(
           .error(
             file, record.line, idColumn + 1,
-            "unknown trial_id '\(trialID)' (not in manifest.csv)"),
+            "unknown trial_id \(quoted(trialID)) (not in manifest.csv)"),
           kind: "unknown trial ids", to: &diagnostics)
         continue
       }
@@ -82,7 +95,7 @@ public enum GaitEventsReader {
         limiter.add(
           .error(
             file, record.line, timeColumn + 1,
-            "time_s must be a number, got '\(fields[timeColumn])'"),
+            "time_s must be a number, got \(quoted(fields[timeColumn]))"),
           kind: "bad event times", to: &diagnostics)
         continue
       }
@@ -90,6 +103,7 @@ public enum GaitEventsReader {
     }
     limiter.flush(to: &diagnostics)
     for key in events.keys { events[key]?.sort { $0.time < $1.time } }
+    if let newlineWarning { diagnostics.append(newlineWarning) }
     return (events, diagnostics)
   }
 }

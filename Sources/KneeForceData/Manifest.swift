@@ -80,8 +80,19 @@ public struct Manifest: Sendable, Equatable {
   /// missing or duplicate required columns); row problems are reported and the row skipped.
   public static func parse(_ bytes: [UInt8], file: String) -> (Manifest?, [Diagnostic]) {
     var diagnostics: [Diagnostic] = []
-    let (records, issues) = CSVReader.parse(bytes)
-    for issue in issues {
+    var records: [CSVRecord] = []
+    var parser = CSVParser()
+    bytes.withUnsafeBufferPointer { chunk in parser.feed(chunk) { records.append($0) } }
+    parser.finish { records.append($0) }
+    let unterminatedLine = parser.unterminatedLine
+    // A short last row without a newline is an error below; a complete one only a warning.
+    var newlineWarning: Diagnostic?
+    if let unterminatedLine, let header = records.first, let last = records.last,
+      records.count == 1 || last.fields.count >= header.fields.count
+    {
+      newlineWarning = missingNewlineWarning(file, line: unterminatedLine)
+    }
+    for issue in parser.issues {
       diagnostics.append(.error(file, issue.line, issue.column, issue.message))
     }
     guard let header = records.first else {
@@ -104,19 +115,19 @@ public struct Manifest: Sendable, Equatable {
         diagnostics.append(
           .error(
             file, header.line, i + 1,
-            "duplicate column '\(name)' (also column \(first + 1))"))
+            "duplicate column \(quoted(name)) (also column \(first + 1))"))
         if requiredColumns.contains(name) { headerUsable = false }
         continue
       }
       columnIndex[name] = i
     }
     for name in requiredColumns where columnIndex[name] == nil {
-      let hint = closeMatch(name, in: header.fields).map { " (found '\($0)')" } ?? ""
+      let hint = closeMatch(name, in: header.fields).map { " (found \(quoted($0)))" } ?? ""
       diagnostics.append(
         .error(file, header.line, 1, "missing required column '\(name)'\(hint)"))
       headerUsable = false
     }
-    guard headerUsable else { return (nil, diagnostics) }
+    guard headerUsable else { return (nil, diagnostics + [newlineWarning].compactMap { $0 }) }
 
     func column(_ name: String) -> Int { columnIndex[name] ?? 0 }
     let width = header.fields.count
@@ -140,10 +151,12 @@ public struct Manifest: Sendable, Equatable {
       }
       if fields.count != width {
         let only = fields.count < width ? "only " : ""
+        let cut = fields.count < width && line == unterminatedLine
         diagnostics.append(
           .error(
             file, line, min(fields.count, width) + 1,
-            "row has \(only)\(fields.count) fields but the header has \(width)"))
+            "row has \(only)\(fields.count) fields but the header has \(width)"
+              + (cut ? cutShortHint : "")))
         continue
       }
       var rowValid = true
@@ -163,7 +176,7 @@ public struct Manifest: Sendable, Equatable {
       let side = Side(rawValue: sideText.uppercased())
       if side == nil {
         diagnostics.append(
-          .error(file, line, column("side") + 1, "side must be L or R, got '\(sideText)'"))
+          .error(file, line, column("side") + 1, "side must be L or R, got \(quoted(sideText))"))
         rowValid = false
       }
       let weightText = field("body_weight_n") ?? ""
@@ -175,14 +188,15 @@ public struct Manifest: Sendable, Equatable {
           diagnostics.append(
             .warning(
               file, line, weightColumn,
-              "body weight \(weightText) N is implausibly low; body_weight_n is in newtons, "
-                + "not kilograms (\(weightText) kg = \(Int((value * 9.81).rounded())) N)"))
+              "body weight \(plain(weightText)) N is implausibly low; body_weight_n is in newtons, "
+                + "not kilograms (\(plain(weightText)) kg = \(Int((value * 9.81).rounded())) N)"))
         } else if value > 3000 {
           diagnostics.append(
-            .warning(file, line, weightColumn, "body weight \(weightText) N is implausibly high"))
+            .warning(
+              file, line, weightColumn, "body weight \(plain(weightText)) N is implausibly high"))
         }
       } else {
-        let shown = weightText.isEmpty ? "an empty cell" : "'\(weightText)'"
+        let shown = quoted(weightText)
         diagnostics.append(
           .error(
             file, line, weightColumn,
@@ -193,7 +207,7 @@ public struct Manifest: Sendable, Equatable {
         diagnostics.append(
           .error(
             file, line, column("trial_id") + 1,
-            "duplicate trial_id '\(trialID)' (first on line \(first))"))
+            "duplicate trial_id \(quoted(trialID)) (first on line \(first))"))
         rowValid = false
       }
       guard rowValid, let side else { continue }
@@ -214,6 +228,7 @@ public struct Manifest: Sendable, Equatable {
     var manifest = Manifest(columns: header.fields, trials: trials)
     manifest.subjectLocations = subjects
     manifest.namedTrialIDs = named
+    if let newlineWarning { diagnostics.append(newlineWarning) }
     return (manifest, diagnostics)
   }
 

@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+  import Glibc
+#endif
+
 /// Reads one trial CSV into a `Trial`, reporting every problem with its line and column.
 public enum TrialReader {
   /// The default longest run of missing samples that is interpolated rather than rejected:
@@ -12,120 +16,39 @@ public enum TrialReader {
   public static func parse(
     _ bytes: [UInt8], file: String, info: TrialInfo, maxGap: Int = defaultMaxGap
   ) -> (Trial?, [Diagnostic]) {
-    var diagnostics: [Diagnostic] = []
-    var limiter = DiagnosticLimiter(file: file)
-    let (records, issues) = CSVReader.parse(bytes)
-    for issue in issues {
-      limiter.add(
-        .error(file, issue.line, issue.column, issue.message), kind: "CSV syntax errors",
-        to: &diagnostics)
-    }
-    guard let header = records.first else {
-      diagnostics.append(
-        .error(
-          file, 1, 1,
-          "trial file is empty; expected a header starting "
-            + "with '\(ChannelConventions.timeColumn)'"))
-      return (nil, diagnostics)
-    }
-    guard header.fields.first == ChannelConventions.timeColumn else {
-      let found = header.fields.first ?? ""
-      diagnostics.append(
-        .error(
-          file, header.line, 1,
-          "first column must be '\(ChannelConventions.timeColumn)', found '\(found)'"))
-      return (nil, diagnostics)
-    }
+    var builder = TrialBuilder(file: file, info: info, maxGap: maxGap)
+    var parser = CSVParser()
+    bytes.withUnsafeBufferPointer { chunk in parser.feed(chunk) { builder.add($0) } }
+    builder.finishing = true
+    parser.finish { builder.add($0) }
+    return builder.finish(issues: parser.issues, unterminatedLine: parser.unterminatedLine)
+  }
 
-    let channels = Array(header.fields.dropFirst())
-    checkHeader(channels, line: header.line, file: file, into: &diagnostics)
-
-    let width = header.fields.count
-    var time: [Double] = []
-    var lines: [Int] = []
-    var columns = [[Double]](repeating: [], count: channels.count)
-    // Samples of non-numeric cells, already reported, so that the gaps they leave are not
-    // reported a second time.
-    var invalid = [Set<Int>](repeating: [], count: channels.count)
-    time.reserveCapacity(records.count)
-    lines.reserveCapacity(records.count)
-    for c in columns.indices { columns[c].reserveCapacity(records.count) }
-
-    for record in records.dropFirst() {
-      let fields = record.fields
-      if fields.count != width {
-        let only = fields.count < width ? "only " : ""
-        limiter.add(
-          .error(
-            file, record.line, min(fields.count, width) + 1,
-            "row has \(only)\(fields.count) fields but the header has \(width)"),
-          kind: "rows with a wrong number of fields", to: &diagnostics)
-        continue
+  /// Reads the trial file at `path` as `parse` does, streaming it: the reader holds one chunk
+  /// of the file and the samples, never the text of the whole file. Fails, without a trial,
+  /// when the path is not a readable regular file or not UTF-8 text.
+  static func read(_ path: String, info: TrialInfo, maxGap: Int = defaultMaxGap)
+    -> Result<(Trial?, [Diagnostic]), FileReadProblem>
+  {
+    var builder = TrialBuilder(file: path, info: info, maxGap: maxGap)
+    var parser = CSVParser()
+    var size = stat()
+    let fileSize = stat(path, &size) == 0 ? Int(size.st_size) : 0
+    var read = 0
+    let problem = DatasetFiles.stream(path) { chunk in
+      parser.feed(chunk) { builder.add($0) }
+      if read == 0 && chunk.count < fileSize {
+        // From the rows of the first chunk, room for the whole file's samples at once:
+        // growing arrays by doubling would hold up to twice the samples at the end.
+        builder.reserve(samples: builder.sampleCount * (fileSize / max(1, chunk.count)) * 21 / 20)
       }
-      guard let t = parseCell(fields[0]), !t.isNaN else {
-        limiter.add(
-          .error(
-            file, record.line, 1,
-            "time_s must be a number, got \(shown(fields[0]))"),
-          kind: "bad time cells", to: &diagnostics)
-        continue
-      }
-      if !t.isFinite {
-        limiter.add(
-          .error(file, record.line, 1, "time_s must be finite, got \(shown(fields[0]))"),
-          kind: "bad time cells", to: &diagnostics)
-        continue
-      }
-      if let previous = time.last, t <= previous {
-        limiter.add(
-          .error(
-            file, record.line, 1,
-            "time_s does not increase: \(fields[0]) after \(previous) on line "
-              + "\(lines.last ?? 0)"),
-          kind: "non-increasing times", to: &diagnostics)
-      }
-      time.append(t)
-      lines.append(record.line)
-      for c in 0..<channels.count {
-        let text = fields[c + 1]
-        if let value = parseCell(text) {
-          if value.isFinite || value.isNaN {
-            columns[c].append(value)
-            continue
-          }
-          limiter.add(
-            .error(file, record.line, c + 2, "value must be finite, got \(shown(text))"),
-            kind: "non-numeric cells", to: &diagnostics)
-        } else {
-          limiter.add(
-            .error(
-              file, record.line, c + 2,
-              "not a number: \(shown(text)) in \(channels[c]); a gap must be empty or NaN"),
-            kind: "non-numeric cells", to: &diagnostics)
-        }
-        invalid[c].insert(columns[c].count)
-        columns[c].append(.nan)
-      }
+      read += chunk.count
     }
-
-    if time.count < 2 {
-      diagnostics.append(
-        .error(
-          file, header.line, 1,
-          "trial has \(time.count) usable samples; at least 2 are needed"))
-    } else {
-      checkUniformRate(time, lines: lines, file: file, into: &diagnostics)
-    }
-    for c in 0..<channels.count {
-      GapFilling.fill(
-        &columns[c], channel: channels[c], column: c + 2, time: time, lines: lines,
-        maxGap: maxGap, file: file, alreadyReported: invalid[c], limiter: &limiter,
-        into: &diagnostics)
-    }
-    // Gap checks run channel by channel; sorting puts the report in reading order.
-    diagnostics.sort { ($0.line, $0.column) < ($1.line, $1.column) }
-    limiter.flush(to: &diagnostics)
-    return (Trial(info: info, time: time, channels: channels, values: columns), diagnostics)
+    if let problem { return .failure(problem) }
+    builder.finishing = true
+    parser.finish { builder.add($0) }
+    return .success(
+      builder.finish(issues: parser.issues, unterminatedLine: parser.unterminatedLine))
   }
 
   /// Parses a cell: a number, or NaN for a gap (empty, `NaN`, `nan`). nil means non-numeric.
@@ -138,13 +61,9 @@ public enum TrialReader {
     }
   }
 
-  private static func shown(_ text: String) -> String {
-    if text.isEmpty { return "an empty cell" }
-    let limit = 40
-    return text.count > limit ? "'\(text.prefix(limit))…'" : "'\(text)'"
-  }
+  static func shown(_ text: String) -> String { quoted(text) }
 
-  private static func checkHeader(
+  static func checkHeader(
     _ channels: [String], line: Int, file: String, into diagnostics: inout [Diagnostic]
   ) {
     var seen: [String: Int] = [:]
@@ -156,7 +75,7 @@ public enum TrialReader {
       }
       if let first = seen[name] {
         diagnostics.append(
-          .error(file, line, column, "duplicate column '\(name)' (also column \(first))"))
+          .error(file, line, column, "duplicate column \(quoted(name)) (also column \(first))"))
         continue
       }
       seen[name] = column
@@ -166,7 +85,7 @@ public enum TrialReader {
         diagnostics.append(
           .warning(
             file, line, column,
-            "channel '\(name)' is not named <group>.<name>; it belongs to no group and is "
+            "channel \(quoted(name)) is not named <group>.<name>; it belongs to no group and is "
               + "never used as an input"))
       }
     }
@@ -181,7 +100,7 @@ public enum TrialReader {
 
   /// Warns once per trial when intervals stray more than 5% from the median: the format
   /// promises a uniform rate, and windows and filters count in samples.
-  private static func checkUniformRate(
+  static func checkUniformRate(
     _ time: [Double], lines: [Int], file: String, into diagnostics: inout [Diagnostic]
   ) {
     var intervals: [Double] = []
@@ -204,3 +123,191 @@ public enum TrialReader {
     }
   }
 }
+
+/// The state of one trial being read, fed one CSV record at a time: the header, then the
+/// samples, column by column.
+struct TrialBuilder {
+  let file: String
+  let info: TrialInfo
+  let maxGap: Int
+  /// Set before the parser's `finish`, whose record (if any) is the file's last and may
+  /// have been cut short.
+  var finishing = false
+
+  private var diagnostics: [Diagnostic] = []
+  private var limiter: DiagnosticLimiter
+  private var header: CSVRecord?
+  /// The header is unusable: its error is reported and the rows are not read.
+  private var headerFailed = false
+  private var channels: [String] = []
+  private var time: [Double] = []
+  private var lines: [Int] = []
+  private var columns: [[Double]] = []
+  /// Samples of non-numeric cells, already reported, so that the gaps they leave are not
+  /// reported a second time.
+  private var invalid: [Set<Int>] = []
+  /// The last line was reported as short; the missing newline is then not reported again.
+  private var shortLastRow = false
+
+  init(file: String, info: TrialInfo, maxGap: Int) {
+    self.file = file
+    self.info = info
+    self.maxGap = maxGap
+    self.limiter = DiagnosticLimiter(file: file)
+  }
+
+  mutating func add(_ record: CSVRecord) {
+    guard let header else {
+      startHeader(record)
+      return
+    }
+    if headerFailed { return }
+    let fields = record.fields
+    let width = header.fields.count
+    if fields.count != width {
+      let only = fields.count < width ? "only " : ""
+      var message = "row has \(only)\(fields.count) fields but the header has \(width)"
+      if finishing && fields.count < width {
+        message += cutShortHint
+        shortLastRow = true
+      }
+      limiter.add(
+        .error(file, record.line, min(fields.count, width) + 1, message),
+        kind: "rows with a wrong number of fields", to: &diagnostics)
+      return
+    }
+    guard let t = TrialReader.parseCell(fields[0]), !t.isNaN else {
+      limiter.add(
+        .error(
+          file, record.line, 1,
+          "time_s must be a number, got \(TrialReader.shown(fields[0]))"),
+        kind: "bad time cells", to: &diagnostics)
+      return
+    }
+    if !t.isFinite {
+      limiter.add(
+        .error(
+          file, record.line, 1, "time_s must be finite, got \(TrialReader.shown(fields[0]))"),
+        kind: "bad time cells", to: &diagnostics)
+      return
+    }
+    if let previous = time.last, t <= previous {
+      limiter.add(
+        .error(
+          file, record.line, 1,
+          "time_s does not increase: \(plain(fields[0])) after \(previous) on line "
+            + "\(lines.last ?? 0)"),
+        kind: "non-increasing times", to: &diagnostics)
+    }
+    time.append(t)
+    lines.append(record.line)
+    for c in 0..<channels.count {
+      let text = fields[c + 1]
+      if let value = TrialReader.parseCell(text) {
+        if value.isFinite || value.isNaN {
+          columns[c].append(value)
+          continue
+        }
+        limiter.add(
+          .error(
+            file, record.line, c + 2, "value must be finite, got \(TrialReader.shown(text))"),
+          kind: "non-numeric cells", to: &diagnostics)
+      } else {
+        limiter.add(
+          .error(
+            file, record.line, c + 2,
+            "not a number: \(TrialReader.shown(text)) in \(plain(channels[c])); a gap must be "
+              + "empty or NaN"),
+          kind: "non-numeric cells", to: &diagnostics)
+      }
+      invalid[c].insert(columns[c].count)
+      columns[c].append(.nan)
+    }
+  }
+
+  var sampleCount: Int { time.count }
+
+  /// Reserves room for `samples` samples in every column.
+  mutating func reserve(samples: Int) {
+    guard !headerFailed, samples > time.count else { return }
+    time.reserveCapacity(samples)
+    lines.reserveCapacity(samples)
+    for c in columns.indices { columns[c].reserveCapacity(samples) }
+  }
+
+  private mutating func startHeader(_ record: CSVRecord) {
+    header = record
+    guard record.fields.first == ChannelConventions.timeColumn else {
+      let found = record.fields.first ?? ""
+      diagnostics.append(
+        .error(
+          file, record.line, 1,
+          "first column must be '\(ChannelConventions.timeColumn)', found "
+            + TrialReader.shown(found)))
+      headerFailed = true
+      return
+    }
+    channels = Array(record.fields.dropFirst())
+    TrialReader.checkHeader(channels, line: record.line, file: file, into: &diagnostics)
+    columns = [[Double]](repeating: [], count: channels.count)
+    invalid = [Set<Int>](repeating: [], count: channels.count)
+  }
+
+  /// The trial (nil when the header is unusable) and every problem, in reading order.
+  mutating func finish(issues: [CSVSyntaxIssue], unterminatedLine: Int?) -> (Trial?, [Diagnostic]) {
+    var syntax: [Diagnostic] = []
+    for issue in issues {
+      limiter.add(
+        .error(file, issue.line, issue.column, issue.message), kind: "CSV syntax errors",
+        to: &syntax)
+    }
+    diagnostics = syntax + diagnostics
+    if let unterminatedLine, !shortLastRow {
+      diagnostics.append(missingNewlineWarning(file, line: unterminatedLine))
+    }
+    guard let header else {
+      diagnostics.append(
+        .error(
+          file, 1, 1,
+          "trial file is empty; expected a header starting "
+            + "with '\(ChannelConventions.timeColumn)'"))
+      return (nil, diagnostics)
+    }
+    if headerFailed { return (nil, diagnostics) }
+
+    if time.count < 2 {
+      diagnostics.append(
+        .error(
+          file, header.line, 1,
+          "trial has \(time.count) usable samples; at least 2 are needed"))
+    } else {
+      TrialReader.checkUniformRate(time, lines: lines, file: file, into: &diagnostics)
+    }
+    for c in 0..<channels.count {
+      GapFilling.fill(
+        &columns[c], channel: plain(channels[c]), column: c + 2, time: time, lines: lines,
+        maxGap: maxGap, file: file, alreadyReported: invalid[c], limiter: &limiter,
+        into: &diagnostics)
+    }
+    // Gap checks run channel by channel; sorting puts the report in reading order.
+    diagnostics.sort { ($0.line, $0.column) < ($1.line, $1.column) }
+    limiter.flush(to: &diagnostics)
+    let trial = Trial(info: info, time: time, channels: channels, values: columns)
+    time = []
+    columns = []
+    return (trial, diagnostics)
+  }
+}
+
+/// The warning for a file whose last line has no line break: harmless when a spreadsheet
+/// left it out, but a file cut short inside its last value looks the same.
+func missingNewlineWarning(_ file: String, line: Int) -> Diagnostic {
+  .warning(
+    file, line, 1,
+    "the file does not end with a newline; check that its last row (line \(line)) is "
+      + "complete: spreadsheets may leave the final newline out, but a file cut short "
+      + "looks the same")
+}
+
+/// The message hint for a short last row of a file without a final newline.
+let cutShortHint = "; the file ends inside this row, without a newline: it was cut short"

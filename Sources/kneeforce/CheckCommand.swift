@@ -9,8 +9,10 @@ struct CheckCommand: ParsableCommand {
       Reads manifest.csv, every trial file and events.csv of DATA, prints a summary \
       (subjects, activities, channels, sample rates, durations, force ranges in body weights) \
       and every problem as FILE:LINE:COLUMN: error|warning: message. COLUMN is the CSV field \
-      number, as in a spreadsheet. Exits with status 1 when there is any error; warnings \
-      (such as short gaps, which are interpolated) do not fail.
+      number, as in a spreadsheet. Trials are read one at a time, so memory is bounded by the \
+      largest trial. Exits with status 1 when there is any error (including a DATA that is \
+      missing, a file, or unreadable); warnings (such as short gaps, which are interpolated, \
+      or a file without a final newline) do not fail.
       """)
 
   @Argument(help: "The dataset folder (with manifest.csv).")
@@ -29,7 +31,10 @@ struct CheckCommand: ParsableCommand {
   }
 
   func run() throws {
-    let report = DatasetChecker(maxGap: maxGap).check(folder: data)
+    // A missing folder, a file given as the folder, an unreadable folder: one line, no summary.
+    if let problem = DatasetChecker.folderProblem(data) { throw CommandFailure(problem) }
+    // Streams the trials: memory is bounded by the largest trial, not the dataset.
+    let report = DatasetChecker(maxGap: maxGap).scan(folder: data)
     print(report.summary.render())
     if !report.diagnostics.isEmpty {
       print("")

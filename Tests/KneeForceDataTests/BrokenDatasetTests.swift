@@ -219,7 +219,7 @@ final class BrokenDatasetTests: XCTestCase {
   func testManyBadCellsAreCappedWithACount() throws {
     var lines = [Fixture.header]
     for i in 0..<50 { lines.append("\(Double(i) / 100),x,700,0,0.1,800,600,1400") }
-    let report = try check(["trials/P1_walk_01.csv": lines.joined(separator: "\n")])
+    let report = try check(["trials/P1_walk_01.csv": lines.joined(separator: "\n") + "\n"])
     let mentions = report.diagnostics.filter { $0.file.hasSuffix("P1_walk_01.csv") }
     XCTAssertEqual(mentions.count, 6)
     XCTAssertTrue(mentions.last?.message.contains("45 more non-numeric cells") ?? false)
