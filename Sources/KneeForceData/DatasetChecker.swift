@@ -72,7 +72,7 @@ public struct DatasetChecker: Sendable {
     switch DatasetFiles.readAll(manifestPath) {
     case .success(let bytes):
       manifestBytes = bytes
-    case .failure(.kind(.missing)):
+    case .failure(.file(.kind(.missing))):
       diagnostics.append(
         .error(
           manifestPath, 1, 1,
@@ -142,7 +142,7 @@ public struct DatasetChecker: Sendable {
         bytes, file: eventsPath, knownTrials: manifest.namedTrialIDs)
       diagnostics += eventDiagnostics
       events = parsedEvents.filter { usableIDs.contains($0.key) }
-    case .failure(.kind(.missing)):
+    case .failure(.file(.kind(.missing))):
       break
     case .failure(let problem):
       diagnostics.append(.error(eventsPath, 1, 1, problem.sentence(name: "events.csv")))

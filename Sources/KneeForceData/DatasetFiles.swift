@@ -8,19 +8,19 @@ import KneeForceFiles
 /// exist", "is a FIFO (named pipe), not a regular file", "cannot be read: Permission denied",
 /// "is UTF-16 (little-endian) text; save it as UTF-8 CSV".
 enum FileReadProblem: Error, Equatable, Sendable {
-  /// Missing, or not a regular file (a folder, FIFO, device, socket).
-  case kind(FileKind)
-  /// `open` or `read` failed with this errno.
-  case system(errno: Int32)
+  /// Missing, unreadable or not a regular file (the shared reader's words).
+  case file(RegularFile.Problem)
   /// Not UTF-8 text: the words after the file's name.
   case encoding(String)
 
+  static func kind(_ kind: FileKind) -> FileReadProblem { .file(.kind(kind)) }
+
   var predicate: String {
     switch self {
-    case .kind(.missing): return "does not exist"
-    case .kind(.inaccessible(let code)): return "cannot be read: \(FileError.reason(code))"
-    case .kind(let kind): return "\(kind.words), not a regular file"
-    case .system(let code): return "cannot be read: \(FileError.reason(code))"
+    case .file(.kind(let kind)) where kind != .missing:
+      if case .inaccessible = kind { return RegularFile.Problem.kind(kind).predicate }
+      return "\(kind.words), not a regular file"
+    case .file(let problem): return problem.predicate
     case .encoding(let words): return words
     }
   }
@@ -34,7 +34,7 @@ enum FileReadProblem: Error, Equatable, Sendable {
 
 extension DatasetFiles {
   /// Bytes read per `read(2)` call, and so the most a streaming reader holds of the file.
-  static let chunkSize = 1 << 20
+  static let chunkSize = RegularFile.chunkSize
 
   /// Why `folder` cannot be a dataset folder, or nil: missing, a file, a FIFO, unreadable.
   static func folderProblem(_ folder: String) -> String? {
@@ -58,49 +58,26 @@ extension DatasetFiles {
     }
   }
 
-  /// Streams the regular file at `path` to `body` in chunks of at most `chunkSize` bytes
-  /// (every chunk but the last is full). Anything but a regular file is refused before it is
-  /// opened, so a FIFO never blocks the reader; a file that is not UTF-8 text (UTF-16 or
-  /// UTF-32, a workbook, binary data) is refused from its first chunk. Returns nil when the
-  /// whole file was read.
+  /// Streams the regular file at `path` to `body` through the shared reader
+  /// (`RegularFile.stream`: a FIFO is refused before it is opened); a file that is not UTF-8
+  /// text (UTF-16 or UTF-32, a workbook, binary data) is refused from its first chunk.
+  /// Returns nil when the whole file was read.
   static func stream(
     _ path: String, chunkSize: Int = chunkSize, _ body: (UnsafeBufferPointer<UInt8>) -> Void
   ) -> FileReadProblem? {
-    let kind = FileKind(path: path)
-    guard kind == .regular else { return .kind(kind) }
-    // O_NONBLOCK: should the path be swapped for a FIFO after the check, open does not wait
-    // for a writer; fstat below then refuses it.
-    let descriptor = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
-    guard descriptor >= 0 else { return .system(errno: errno) }
-    defer { close(descriptor) }
-    var info = stat()
-    guard fstat(descriptor, &info) == 0 else { return .system(errno: errno) }
-    guard info.st_mode & S_IFMT == S_IFREG else { return .kind(.other) }
-
-    // A small file is read in one small chunk (one byte more than its size sees the end).
-    let size = max(1, min(chunkSize, max(Int(info.st_size) + 1, 1 << 16)))
-    let buffer = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: size)
-    defer { buffer.deallocate() }
     var first = true
-    while true {
-      var filled = 0
-      while filled < size {
-        let count = read(descriptor, buffer.baseAddress! + filled, size - filled)
-        if count < 0 {
-          if errno == EINTR || errno == EAGAIN { continue }
-          return .system(errno: errno)
-        }
-        if count == 0 { break }
-        filled += count
-      }
-      let chunk = UnsafeBufferPointer(rebasing: buffer[..<filled])
+    var encoding: String?
+    let problem = RegularFile.stream(path, chunkSize: chunkSize) { chunk in
       if first {
         first = false
-        if let words = encodingProblem(chunk, name: fileName(path)) { return .encoding(words) }
+        encoding = encodingProblem(chunk, name: fileName(path))
+        if encoding != nil { return false }
       }
-      if filled > 0 { body(chunk) }
-      if filled < size { return nil }
+      body(chunk)
+      return true
     }
+    if let problem { return .file(problem) }
+    return encoding.map { .encoding($0) }
   }
 
   /// The whole file at `path` (for the manifest and events.csv; trials are streamed).

@@ -4,33 +4,79 @@ import Foundation
   import Glibc
 #endif
 
-/// Reads a whole input file with messages in words: "is a folder, expected a file", "is a
-/// FIFO (named pipe), expected a regular file" (never opened, so never blocks), "permission
-/// denied", instead of Foundation's "The file doesn't exist" for all of them.
+/// The one way input files are read: anything but a regular file is refused by name before it
+/// is opened (so a FIFO never blocks), and failures say why in words — "is a folder, expected
+/// a file", "cannot be read: Permission denied" — instead of Foundation's "The file doesn't
+/// exist" for all of them.
 public enum RegularFile {
-  public static func read(_ path: String) throws -> Data {
-    let kind = FileKind(path: path)
-    switch kind {
-    case .regular: break
-    case .missing: throw RegularFileError(path: path, reason: "does not exist")
-    case .directory: throw RegularFileError(path: path, reason: "is a folder, expected a file")
-    default: throw RegularFileError(path: path, reason: "\(kind.words), expected a regular file")
-    }
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
-    guard fd >= 0 else {
-      throw RegularFileError(path: path, reason: "cannot be opened: \(FileError.reason(errno))")
-    }
-    defer { close(fd) }
-    var data = Data()
-    var buffer = [UInt8](repeating: 0, count: 1 << 20)
-    while true {
-      let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-      if n < 0 {
-        if errno == EINTR { continue }
-        throw RegularFileError(path: path, reason: "cannot be read: \(FileError.reason(errno))")
+  /// Why a path could not be read.
+  public enum Problem: Error, Equatable, Sendable {
+    /// Missing, or not a regular file (a folder, FIFO, device, socket).
+    case kind(FileKind)
+    /// `open` or `read` failed with this errno.
+    case system(errno: Int32)
+
+    /// The words that follow the file's name.
+    public var predicate: String {
+      switch self {
+      case .kind(.missing): return "does not exist"
+      case .kind(.directory): return "is a folder, expected a file"
+      case .kind(.inaccessible(let code)): return "cannot be read: \(FileError.reason(code))"
+      case .kind(let kind): return "\(kind.words), expected a regular file"
+      case .system(let code): return "cannot be read: \(FileError.reason(code))"
       }
-      if n == 0 { break }
-      data.append(contentsOf: buffer[0..<n])
+    }
+  }
+
+  /// Bytes read per `read(2)` call, and so the most a streaming reader holds of a file.
+  public static let chunkSize = 1 << 20
+
+  /// Streams the file to `body` in chunks of at most `chunkSize` bytes (every chunk but the
+  /// last is full; a small file comes in one chunk). `body` returns false to stop early.
+  /// Returns nil when the file was read (or `body` stopped), else the problem.
+  public static func stream(
+    _ path: String, chunkSize: Int = chunkSize, _ body: (UnsafeBufferPointer<UInt8>) -> Bool
+  ) -> Problem? {
+    let kind = FileKind(path: path)
+    guard kind == .regular else { return .kind(kind) }
+    // O_NONBLOCK: should the path be swapped for a FIFO after the check, open does not wait
+    // for a writer; fstat below then refuses it.
+    let descriptor = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+    guard descriptor >= 0 else { return .system(errno: errno) }
+    defer { close(descriptor) }
+    var info = stat()
+    guard fstat(descriptor, &info) == 0 else { return .system(errno: errno) }
+    guard info.st_mode & S_IFMT == S_IFREG else { return .kind(.other) }
+    // One byte more than the file's size sees its end in the first chunk.
+    let size = max(1, min(chunkSize, max(Int(info.st_size) + 1, 1 << 16)))
+    let buffer = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: size)
+    defer { buffer.deallocate() }
+    while true {
+      var filled = 0
+      while filled < size {
+        let count = Glibc.read(descriptor, buffer.baseAddress! + filled, size - filled)
+        if count < 0 {
+          if errno == EINTR || errno == EAGAIN { continue }
+          return .system(errno: errno)
+        }
+        if count == 0 { break }
+        filled += count
+      }
+      if filled > 0, !body(UnsafeBufferPointer(rebasing: buffer[..<filled])) { return nil }
+      if filled < size { return nil }
+    }
+  }
+
+  /// The whole file.
+  public static func read(_ path: String) throws -> Data {
+    var data = Data()
+    if let problem = stream(
+      path,
+      {
+        data.append($0); return true
+      })
+    {
+      throw RegularFileError(path: path, reason: problem.predicate)
     }
     return data
   }

@@ -113,7 +113,7 @@ final class FileProblemTests: XCTestCase {
       report.diagnostics, .error, file: "manifest.csv", line: 3, column: 6,
       contains: "of trial 'P1_walk_02' cannot be read: Too many levels of symbolic links")
     XCTAssertEqual(
-      FileReadProblem.system(errno: EACCES).predicate, "cannot be read: Permission denied")
+      FileReadProblem.file(.system(errno: EACCES)).predicate, "cannot be read: Permission denied")
     XCTAssertEqual(
       FileReadProblem.kind(.inaccessible(errno: EACCES)).sentence(name: "manifest.csv"),
       "manifest.csv cannot be read: Permission denied")
