@@ -17,8 +17,8 @@ struct DemoCommand: ParsableCommand {
       and pooled; prints the summary table (mean ± SD over held-out subjects).
 
       Sized to finish in a few minutes on two CPU cores: networks smaller than the sweep's \
-      defaults (biLSTM hidden 32, MLP 64,32; TCN 32 channels, 3 levels) and --epochs 30 \
-      with patience 5 (the sweep's defaults: hidden 64, MLP 128,64; 64 channels, 4 \
+      defaults (biLSTM hidden 32, MLP 64,32; TCN 32 channels, 3 levels) and --epochs 40 \
+      with patience 8 (the sweep's defaults: hidden 64, MLP 128,64; 64 channels, 4 \
       levels; 60 epochs, patience 10). Outputs in OUT as docs/SWEEP_OUTPUTS.md describes.
       """)
 
@@ -36,7 +36,7 @@ struct DemoCommand: ParsableCommand {
   var device: DeviceSelection = .auto
 
   @Option(help: "Maximum training epochs per model (1-100000).")
-  var epochs = 30
+  var epochs = 40
 
   @Option(help: "Seed for the cohort and the training.")
   var seed: UInt64 = 0
@@ -57,7 +57,7 @@ struct DemoCommand: ParsableCommand {
   static func options(epochs: Int, seed: UInt64) -> SweepOptions {
     var o = SweepOptions()
     o.epochs = epochs
-    o.patience = 5
+    o.patience = 8
     o.seed = seed
     o.hidden = 32
     o.mlp = [64, 32]
@@ -86,7 +86,7 @@ struct DemoCommand: ParsableCommand {
     let options = Self.options(epochs: epochs, seed: seed)
     print(
       "Leave-one-subject-out sweep, demo sizes: biLSTM hidden 32, MLP 64,32; TCN 32 channels, "
-        + "3 levels; up to \(epochs) epochs, patience 5 (`kneeforce sweep` defaults are larger)")
+        + "3 levels; up to \(epochs) epochs, patience 8 (`kneeforce sweep` defaults are larger)")
     var settings = SweepRunSettings()
     settings.command = "demo"
     let outcome = try Sweep.run(

@@ -116,15 +116,6 @@ public enum ResultsTable {
   {
     var out = title.joined(separator: "\n") + "\n\n"
     let ok = rows.filter { $0.status == "ok" && (!pooledOnly || $0.activity == "all") }
-    func meanSD(_ values: [Double]) -> String {
-      let v = values.filter(\.isFinite)
-      guard !v.isEmpty else { return "–" }
-      let mean = v.reduce(0, +) / Double(v.count)
-      guard v.count > 1 else { return String(format: "%.3f", mean) }
-      let sd = (v.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(v.count - 1))
-        .squareRoot()
-      return String(format: "%.3f ± %.3f", mean, sd)
-    }
     out += "## Held-out subjects: mean ± SD over subjects (features `all`)\n\n"
     out += "| model | activity | target | RMSE (BW) | Pearson r | subjects |\n"
     out += "|---|---|---|---|---|---|\n"
@@ -138,8 +129,8 @@ public enum ResultsTable {
     for (model, activity, target) in groups {
       let list = byGroup["\(model)|\(activity)|\(target)"]!
       out +=
-        "| \(model) | \(activity) | \(target) | \(meanSD(list.compactMap(\.rmse))) | "
-        + "\(meanSD(list.compactMap(\.pearson))) | \(list.count) |\n"
+        "| \(model) | \(activity) | \(target) | \(meanSD(list.compactMap(\.rmse), signed: false)) | "
+        + "\(meanSD(list.compactMap(\.pearson), signed: false)) | \(list.count) |\n"
     }
     let lofo = ok.filter { $0.features != "all" }
     if !lofo.isEmpty {
@@ -165,7 +156,8 @@ public enum ResultsTable {
       }
       for id in order {
         let d = deltas[id]!
-        out += "| \(id) | \(signedMeanSD(d.rmse)) | \(signedMeanSD(d.r)) | \(d.rmse.count) |\n"
+        out +=
+          "| \(id) | \(meanSD(d.rmse, signed: true)) | \(meanSD(d.r, signed: true)) | \(d.rmse.count) |\n"
       }
     }
     let failed = Set(
@@ -179,12 +171,15 @@ public enum ResultsTable {
     return out
   }
 
-  static func signedMeanSD(_ values: [Double]) -> String {
+  /// "mean ± SD" (SD with denominator n-1) of the finite values, 3 decimals; `signed`
+  /// writes the sign of the mean (changes).
+  static func meanSD(_ values: [Double], signed: Bool) -> String {
     let v = values.filter(\.isFinite)
     guard !v.isEmpty else { return "–" }
+    let format = signed ? "%+.3f" : "%.3f"
     let mean = v.reduce(0, +) / Double(v.count)
-    guard v.count > 1 else { return String(format: "%+.3f", mean) }
+    guard v.count > 1 else { return String(format: format, mean) }
     let sd = (v.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(v.count - 1)).squareRoot()
-    return String(format: "%+.3f ± %.3f", mean, sd)
+    return String(format: format + " ± %.3f", mean, sd)
   }
 }

@@ -204,7 +204,9 @@ public enum Sweep {
   }
 }
 
-/// The device memory a fold batch needs, and the default `--fold-batch` that fits it.
+/// The device memory a fold batch needs, and the default `--fold-batch` that fits it: the
+/// most units of one (model, feature set) group whose lanes fit half the device's memory
+/// (the store included), and never more than 32-bit indexing of the layer kernels allows.
 public enum LaneMemory {
   /// Bytes one lane (one member) needs: weights, gradients, Adam moments and the best
   /// copy (5 x parameters), and the activations and their gradients of one mini-batch.
@@ -247,7 +249,15 @@ public enum LaneMemory {
     for unit in units where !unit.key.isBaseline { groupSize[unit.group, default: 0] += 1 }
     let largest = max(groupSize.values.max() ?? 1, 1)
     let fits = max(1, (available / 2 - store) / max(lane * options.seeds, 1))
-    let k = foldBatch ?? min(largest, fits)
+    // The layer kernels index one step's widest tensor of all lanes with 32-bit ints.
+    let widest =
+      options.models.map {
+        LockstepTrainer.widestPerLane(
+          options.config($0, inputs: width), batchSize: options.batchSize,
+          steps: data.sequences.length, channels: width, outputs: data.sequences.targetWidth)
+      }.max() ?? 1
+    let indexable = max(1, IndexGuard.limit / max(widest * options.seeds, 1))
+    let k = min(foldBatch ?? min(largest, fits), indexable)
     return (k, store + min(k, largest) * options.seeds * lane, available)
   }
 
