@@ -35,7 +35,9 @@ public enum ComputeError: Error, CustomStringConvertible {
 /// It schedules its own threads and runs BLAS single-threaded: the biLSTM's per-step GEMMs are
 /// too small for BLAS's threading to pay, while its two directions (and fold models) are
 /// independent, so each thread takes whole batch items of a strided-batched GEMM and the gate
-/// rows that follow. Large single GEMMs are split into row or column blocks, one per thread.
+/// rows that follow. Large GEMMs are cut into row or column blocks fixed by their shape
+/// (`GemmBlocking`), never by the thread count or the batch size, and the threads share the
+/// blocks: a fold model's results are the same bits alone, among others, on any thread count.
 public final class CPUBackend: ComputeBackend {
   public let kind = BackendKind.cpu
   public var gemmFLOPs: Double = 0
