@@ -198,4 +198,23 @@ final class SweepPlanTests: XCTestCase {
     changed.trials[0].values[0][3] += 1e-9
     XCTAssertNotEqual(DataFingerprint.of(changed), before)
   }
+
+  func testPredictionCSVLeavesUncoveredSamplesEmptyAndSpreadsMembers() {
+    let info = TrialInfo(
+      trialID: "P1", subject: "P", activity: "walking", side: .right, bodyWeightN: 800,
+      file: "trials/P1.csv")
+    let p = Predictor.TrialPrediction(
+      trial: info, time: [0, 0.01, 0.02],
+      members: [[nil, [1, 2, 3], [1, 1, 1]], [nil, [3, 2, 1], nil]])
+    let lines = Predictor.csv(p).split(separator: "\n", omittingEmptySubsequences: false)
+    XCTAssertEqual(lines[0].split(separator: ",").count, 13)
+    XCTAssertEqual(lines[1], "0.0" + String(repeating: ",", count: 12), "outside every sequence")
+    let covered = lines[2].split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+    XCTAssertEqual(covered[1], "1600.0")  // medial: mean 2 BW x 800 N
+    XCTAssertEqual(covered[4], "2.0")
+    XCTAssertEqual(Double(covered[10])!, 2.0.squareRoot(), accuracy: 1e-6)  // sd.medial_bw
+    let single = lines[3].split(separator: ",", omittingEmptySubsequences: false)
+    XCTAssertEqual(single[4], "1.0")
+    XCTAssertEqual(single[10], "", "one member covers it: no spread")
+  }
 }
