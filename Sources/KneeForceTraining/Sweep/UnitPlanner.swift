@@ -8,8 +8,9 @@ import Foundation
 /// nothing to score or to learn.
 ///
 /// Validation (early stopping, best epoch): the subject that follows the held-out one in
-/// sorted order, cyclically; never the held-out subject. With `patience == 0` there is none.
-/// For `heldOut: nil` (`train --all-subjects`) the validation subject is the first one.
+/// sorted order, cyclically (the next one after it that has sequences of the unit's
+/// activities, with `--per-activity`); never the held-out subject. With `patience == 0` there
+/// is none. For `heldOut: nil` (`train --all-subjects`) it is the first subject with sequences.
 public enum UnitPlanner {
   public static func plan(
     data: SweepData, options: SweepOptions, heldOut: [String?]? = nil,
@@ -37,22 +38,15 @@ public enum UnitPlanner {
           let others = subjects.filter { $0 != held }
           var validation: String?
           if !baseline, options.patience > 0 {
-            if let held, let i = subjects.firstIndex(of: held) {
-              validation = subjects[(i + 1) % subjects.count]
-            } else {
-              validation = subjects.first
-            }
+            let start = held.flatMap { subjects.firstIndex(of: $0) }.map { $0 + 1 } ?? 0
+            validation = (0..<subjects.count).map { subjects[(start + $0) % subjects.count] }
+              .first { $0 != held && !data.indices(subjects: [$0], activity: activity).isEmpty }
           }
           let training = others.filter { $0 != validation }
           let trainCount = data.indices(subjects: Set(training), activity: activity).count
           let heldCount =
             held.map { data.indices(subjects: [$0], activity: activity).count } ?? 1
           guard trainCount > 0, heldCount > 0 else { continue }
-          if let validation,
-            data.indices(subjects: [validation], activity: activity).isEmpty
-          {
-            continue
-          }
           let key = UnitKey(
             model: model, features: features, activities: activity,
             subject: held ?? UnitKey.noSubject)
