@@ -225,7 +225,7 @@ final class LaneKernelTests: XCTestCase {
   /// A batch item's product is the same bits whatever the batch size, its place in the
   /// batch and the thread count (the CPU backend's blocking is a function of the shape).
   func testGemmItemIsIndependentOfBatchAndThreads() throws {
-    let (m, n, k) = (300, 40, 200)
+    let (m, n, k) = (600, 64, 256)
     let a = randoms(3 * m * k, seed: 50)
     let b = randoms(3 * n * k, seed: 51)
     func run(_ backend: ComputeBackend, batch: Int, item: Int) throws -> [Float] {

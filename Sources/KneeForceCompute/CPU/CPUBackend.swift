@@ -161,7 +161,8 @@ public final class CPUBackend: ComputeBackend {
 }
 
 /// How the CPU backend cuts one GEMM (one batch item): the larger of M and N in blocks of a
-/// multiple of 16 holding about 2^20 multiply-adds each, so large products spread over the
+/// multiple of 16 holding about 2^22 multiply-adds each (coarse enough that OpenBLAS's
+/// re-packing of the shared operand per block stays cheap), so large products spread over the
 /// threads while the blocking stays a function of the shape.
 public struct GemmBlocking: Equatable {
   public let splitRows: Bool
@@ -175,7 +176,7 @@ public struct GemmBlocking: Equatable {
     if work < 1 << 21 {
       chunk = extent
     } else {
-      let target = (extent * (1 << 20) + work - 1) / work
+      let target = (extent * (1 << 22) + work - 1) / work
       chunk = min(extent, max(16, (target + 15) / 16 * 16))
     }
     parts = (extent + chunk - 1) / chunk
