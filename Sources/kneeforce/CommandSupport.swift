@@ -36,7 +36,7 @@ struct CommaList<Element: ExpressibleByArgument>: ExpressibleByArgument {
   }
 
   var defaultValueDescription: String {
-    values.map { "\($0)" }.joined(separator: ",")
+    values.map(\.defaultValueDescription).joined(separator: ",")
   }
 }
 
