@@ -96,7 +96,8 @@ def main() -> None:
     p.add_argument("--dropout", type=float, default=0.1)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--limit-units", type=int, default=0, help="stop after this many units (0: all)")
+    p.add_argument("--folds", type=int, default=0,
+                   help="only the first N held-out subjects of each model and input set (0: all)")
     p.add_argument("--json")
     args = p.parse_args()
     torch.set_num_threads(args.threads)
@@ -110,9 +111,7 @@ def main() -> None:
     for model_kind in args.models.split(","):
         for features in feature_sets:
             keep = [i for i, c in enumerate(channels) if c.split(".")[0] != features[3:]]
-            for held in sorted(set(subjects)):
-                if args.limit_units and len(units) >= args.limit_units:
-                    break
+            for held in sorted(set(subjects))[: args.folds or None]:
                 unit_start = time.perf_counter()
                 train, test = subjects != held, subjects == held
                 x_train = x_all[train][:, :, keep]

@@ -9,7 +9,8 @@
 #          models, epochs, batch), one after the other in this run;
 #   pocl:  a small sweep on PoCL (--device opencl:0).
 # Each command's wall, user and system seconds go to OUT/<name>.time (GNU time).
-# Usage: [STEPS="ratio pocl"] [EPOCHS=60] benchmarks/sweep.sh [OUT]
+# FOLDS=N limits PyTorch to the first N folds of each model (its units are timed one by one).
+# Usage: [STEPS="ratio pocl"] [EPOCHS=60] [FOLDS=0] benchmarks/sweep.sh [OUT]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out="${1:-benchmarks/out/sweep-$(date -u +%Y%m%dT%H%M%SZ)}"
@@ -37,7 +38,7 @@ for step in $steps; do
     timed sequential "$bin" sweep --data "$data" --out "$out/sequential" --device cpu \
       --patience 0 --epochs "$epochs" --fold-batch 1
     timed pytorch python3 benchmarks/pytorch_sweep.py --data "$data" --epochs "$epochs" \
-      --batch 32 --threads "$threads" --json "$out/pytorch.json"
+      --batch 32 --threads "$threads" --folds "${FOLDS:-0}" --json "$out/pytorch.json"
     ;;
   pocl)
     timed pocl "$bin" sweep --data "$data" --out "$out/pocl" --device opencl:0 \
