@@ -103,6 +103,8 @@ final class SweepCommandTests: XCTestCase {
     XCTAssertEqual(train.status, 0, train.output)
     let checkpoint = out.appendingPathComponent("units/tcn__all__all__none/checkpoint.safetensors")
     XCTAssertTrue(FileManager.default.fileExists(atPath: checkpoint.path), train.output)
+    let results = try text(out.appendingPathComponent("results.csv"))
+    XCTAssertEqual(results.split(separator: "\n").count, 1, "nothing to score: \(results)")
 
     // The patient: the walking trial of one subject, without kcf.* columns.
     let patient = root.appendingPathComponent("patient")

@@ -34,6 +34,8 @@ public enum ResultsTable {
   public static func rows(
     _ entries: [(record: UnitRecord, predictions: UnitPredictions?)], seeds: Int
   ) -> [ResultRow] {
+    // Units without a held-out subject (`train --all-subjects`) have nothing to score.
+    let entries = entries.filter { $0.record.unit.subject != UnitKey.noSubject }
     var rows: [ResultRow] = []
     func score(
       _ key: UnitKey, activity: String, sequences: [UnitPredictions.Sequence]?, failed: Bool,
