@@ -26,13 +26,13 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
   ],
   targets: [
-    // C shim over OpenCL 1.2, CLBlast's C API and CBLAS (OpenBLAS).
+    // C shim over OpenCL 1.2, CLBlast's C API and CBLAS (OpenBLAS). Only OpenBLAS is linked:
+    // the shim opens OpenCL and CLBlast at run time (dlopen), so one executable runs on nodes
+    // without them (CPU backend) and uses OpenCL where it exists.
     .target(
       name: "CKneeForce",
       cSettings: [.define("CL_TARGET_OPENCL_VERSION", to: "120")],
-      linkerSettings: [
-        .linkedLibrary("OpenCL"), .linkedLibrary("clblast"), .linkedLibrary("openblas"),
-      ]
+      linkerSettings: [.linkedLibrary("openblas"), .linkedLibrary("dl")]
     ),
     // Buffers, GEMM and the custom kernels on two backends (OpenCL, CPU).
     .target(name: "KneeForceCompute", dependencies: ["CKneeForce"], swiftSettings: cpuTuning),

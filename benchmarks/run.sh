@@ -12,8 +12,8 @@ devices="${2:-cpu}"
 threads="${THREADS:-$(nproc)}"
 out="benchmarks/out/$(date -u +%Y%m%dT%H%M%SZ)"
 mkdir -p "$out"
-swift build -c release --product kneeforce >/dev/null
-bin="$(swift build -c release --show-bin-path)/kneeforce"
+swift build -c release --static-swift-stdlib --product kneeforce >/dev/null
+bin="$(swift build -c release --static-swift-stdlib --show-bin-path)/kneeforce"
 for r in $(seq 1 "$repeats"); do
   for model in bilstm_mlp tcn; do
     echo "== repeat $r/$repeats: $model (kneeforce, $devices)"
