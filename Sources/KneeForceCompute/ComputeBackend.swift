@@ -205,7 +205,9 @@ public protocol ComputeBackend: AnyObject {
   func lstmGatesForward(
     shape: LSTMShape, step: Int, gx: BufferSlice, gh: BufferSlice, biasIH: BufferSlice,
     biasHH: BufferSlice, cell: BufferSlice, hprev: BufferSlice, output: BufferSlice) throws
-  /// Backward of the fused cell at step `s`; see Kernels/lstm_gates_backward.cl.
+  /// Backward of the fused cell at step `s`; see Kernels/lstm_gates_backward.cl. `dGates` may
+  /// be `gates` itself (same buffer and offset): the gradients then overwrite the activations
+  /// in place, which is what the LSTM layer does.
   func lstmGatesBackward(
     shape: LSTMShape, step: Int, gates: BufferSlice, cell: BufferSlice, dOutput: BufferSlice,
     dhRecurrent: BufferSlice, dCell: BufferSlice, dGates: BufferSlice) throws

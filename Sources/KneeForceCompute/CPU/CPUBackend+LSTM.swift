@@ -123,7 +123,9 @@ extension CPUBackend {
     }
   }
 
-  /// The backward cell for one (group, sequence) row, bounds already checked.
+  /// The backward cell for one (group, sequence) row, bounds already checked. `dGates` may
+  /// alias `gates` (the layer's in-place use): each 8-lane chunk reads its four gate values
+  /// before writing the same positions, as the kernel's work-items do.
   func gatesBackwardRow(
     shape: LSTMShape, step s: Int, gates: BufferSlice, cell: BufferSlice, dOutput: BufferSlice,
     dhRecurrent: BufferSlice, dCell: BufferSlice, dGates: BufferSlice
