@@ -56,7 +56,8 @@ let package = Package(
     // Helpers for tests that run the `kneeforce` executable (used by test targets only).
     .target(name: "KneeForceTestSupport", path: "Tests/KneeForceTestSupport"),
     .testTarget(
-      name: "KneeForceComputeTests", dependencies: ["KneeForceCompute", "KneeForceTestSupport"]),
+      name: "KneeForceComputeTests",
+      dependencies: ["KneeForceCompute", "CKneeForce", "KneeForceTestSupport"]),
     .testTarget(
       name: "KneeForceModelsTests",
       dependencies: ["KneeForceModels", "KneeForceCompute", "SafeTensors"],

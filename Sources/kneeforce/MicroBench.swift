@@ -90,6 +90,54 @@ struct MicroBench {
         Gemm(
           transA: true, m: G, n: H, k: B * T, a: dgates, lda: G, strideA: B * T * G, b: hprev,
           ldb: H, strideB: B * T * H, c: dw, ldc: H, strideC: G * H, batch: 2)))
+    // The fused recurrent steps (product + cell, both directions) with each recurrent kernel
+    // of the CPU backend: OpenBLAS per step (repacks W_hh each call) against W_hh packed once
+    // per walk. The kernels take turns, 5 calls each per round over 40 rounds, so they share
+    // the machine's noise; median per kernel. GFLOP/s counts the product only.
+    if let cpu = backend as? CPUBackend {
+      let saved = cpu.recurrentKernel
+      defer { cpu.recurrentKernel = saved }
+      let stepFLOPs = 2 * Double(2 * B * G * H)
+      let kernels = CPUBackend.RecurrentKernel.allCases
+      var samples: [String: [Double]] = [:]
+      for round in 0..<41 {
+        for kernel in kernels {
+          cpu.recurrentKernel = kernel
+          for backward in [false, true] {
+            func step(_ s: Int) throws {
+              if backward {
+                try cpu.lstmBackwardStep(
+                  shape: shape, step: s, weightHH: whh, gates: gates, cell: cell,
+                  dOutput: out, dhRecurrent: dh, dCell: dc, dGates: dgates)
+              } else {
+                try cpu.lstmForwardStep(
+                  shape: shape, step: s, weightHH: whh, gx: gates, gh: gh, biasIH: bias,
+                  biasHH: bias, cell: cell, hprev: hprev, output: out)
+              }
+            }
+            try step(backward ? T - 1 : 0)  // the walk's first step packs W_hh
+            let start = Date()
+            for _ in 0..<5 { try step(1) }
+            let seconds = Date().timeIntervalSince(start) / 5
+            // Round 0 warms up.
+            if round > 0 {
+              samples["\(backward ? "backward" : "forward") \(kernel.rawValue)", default: []]
+                .append(seconds)
+            }
+          }
+        }
+      }
+      for backward in [false, true] {
+        for kernel in kernels {
+          let name = "\(backward ? "backward" : "forward") \(kernel.rawValue)"
+          let us = median(samples[name]!) * 1e6
+          rows.append(
+            Row(
+              name: "LSTM \(name) step + cell (2 dirs)", microseconds: us,
+              rate: String(format: "%.1f GFLOP/s", stepFLOPs / us / 1e3)))
+        }
+      }
+    }
     let gateBytes = Double(2 * B * H) * 4 * 14
     rows.append(
       try bytesRow("lstm_gates_forward (one step)", bytes: gateBytes) {

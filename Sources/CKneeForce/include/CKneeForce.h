@@ -117,6 +117,22 @@ KF_OPENCL_FUNCTIONS(KF_DECLARE_TRAMPOLINE)
 KF_CLBLAST_FUNCTIONS(KF_DECLARE_TRAMPOLINE)
 #undef KF_DECLARE_TRAMPOLINE
 
+// A GEMM with its right-hand operand packed once and reused (packed_gemm.c): the LSTM's
+// recurrent products multiply the same W_hh at every step, where BLAS would repack it on each
+// call. op(B) is K x N; the packed form is panels of 16 columns, `packed[p][k][16]`, zero past N.
+
+/// Floats `kf_pack_b` writes for a K x N operand.
+size_t kf_packed_floats(int k, int n);
+/// Packs op(B): `trans_b` 0 reads B[k][n] at `b[k * ldb + n]`, 1 reads it at `b[n * ldb + k]`.
+void kf_pack_b(const float *b, int ldb, int trans_b, int k, int n, float *packed);
+/// C[m][n] = (accumulate ? C : 0) + A[m][k] op(B), A and C row-major with leading dimensions
+/// lda and ldc. An AVX2/FMA 6 x 16 register tile where the CPU has them, otherwise (or with
+/// `force_scalar`, for tests) a scalar loop over the same packed layout.
+void kf_gemm_packed(int m, int n, int k, const float *a, int lda, const float *packed, float *c,
+                    int ldc, int accumulate, int force_scalar);
+/// 1 when kf_gemm_packed runs the AVX2/FMA tile on this CPU.
+int kf_gemm_packed_vectorised(void);
+
 /// OpenBLAS's own queries, declared here so Swift can report the CPU backend honestly.
 const char *kf_blas_config(void);
 void kf_blas_set_threads(int n);

@@ -169,9 +169,38 @@ extension CPUBackend {
     }
   }
 
+  /// Host memory for the packed W_hh of all groups, grown as needed.
+  func packedScratch(backward: Bool, floats: Int) -> UnsafeMutablePointer<Float> {
+    if let buffer = packedRecurrent[backward], buffer.count >= floats { return buffer.pointer }
+    let buffer = HostBuffer(count: floats)
+    packedRecurrent[backward] = buffer
+    return buffer.pointer
+  }
+
+  /// `c[B][n] = a[B][k] op(W)` for one group: the packed kernel on the W packed at the walk's
+  /// first step, or cblas_sgemm.
+  @inline(__always)
+  func recurrentProduct(
+    rows: Int, n: Int, k: Int, a: UnsafeMutablePointer<Float>, lda: Int,
+    w: UnsafeMutablePointer<Float>, transW: Bool, packed: UnsafeMutablePointer<Float>,
+    c: UnsafeMutablePointer<Float>
+  ) {
+    switch recurrentKernel {
+    case .blas:
+      cblas_sgemm(
+        CblasRowMajor, CblasNoTrans, transW ? CblasTrans : CblasNoTrans, Int32(rows), Int32(n),
+        Int32(k), 1, a, Int32(lda), w, Int32(transW ? k : n), 0, c, Int32(n))
+    case .packed, .packedScalar:
+      kf_gemm_packed(
+        Int32(rows), Int32(n), Int32(k), a, Int32(lda), packed, c, Int32(n), 0,
+        recurrentKernel == .packedScalar ? 1 : 0)
+    }
+  }
+
   /// Each thread takes whole groups (directions, fold models): its GEMM and then its rows, so
   /// the step needs one hand-off instead of two and `gh` is read from the cache it was
-  /// written to.
+  /// written to. W_hh is packed at s = 0 (which needs no product, h_{-1} = 0) and reused for
+  /// the other T-1 steps: `weightHH` must not change during the walk.
   public func lstmForwardStep(
     shape: LSTMShape, step s: Int, weightHH: BufferSlice, gx: BufferSlice, gh: BufferSlice,
     biasIH: BufferSlice, biasHH: BufferSlice, cell: BufferSlice, hprev: BufferSlice,
@@ -186,22 +215,27 @@ extension CPUBackend {
     let ph = try pointer(hprev, groups * B * T * H, "lstmForwardStep hprev")
     let pgh = try pointer(gh, groups * B * G, "lstmForwardStep gh")
     if s > 0 { gemmFLOPs += 2 * Double(B * G * H * groups) }
+    let perGroup = kf_packed_floats(Int32(H), Int32(G))
+    let packed = packedScratch(backward: false, floats: groups * perGroup)
     let parts = groups * B * H < 4096 ? 1 : min(threads, groups)
     parallel(parts) { part in
       for g in stride(from: part, to: groups, by: parts) {
+        let wg = pw + g * G * H
+        let pg = packed + g * perGroup
         if s == 0 {
+          if recurrentKernel != .blas { kf_pack_b(wg, Int32(H), 1, Int32(H), Int32(G), pg) }
           (pgh + g * B * G).update(repeating: 0, count: B * G)
         } else {
-          cblas_sgemm(
-            CblasRowMajor, CblasNoTrans, CblasTrans, Int32(B), Int32(G), Int32(H), 1,
-            ph + g * B * T * H + s * H, Int32(T * H), pw + g * G * H, Int32(H), 0,
-            pgh + g * B * G, Int32(G))
+          recurrentProduct(
+            rows: B, n: G, k: H, a: ph + g * B * T * H + s * H, lda: T * H, w: wg,
+            transW: true, packed: pg, c: pgh + g * B * G)
         }
         for b in 0..<B { row(g * B + b) }
       }
     }
   }
 
+  /// The backward walk packs W_hh at s = T-1 and reuses it down to s = 1.
   public func lstmBackwardStep(
     shape: LSTMShape, step s: Int, weightHH: BufferSlice, gates: BufferSlice, cell: BufferSlice,
     dOutput: BufferSlice, dhRecurrent: BufferSlice, dCell: BufferSlice, dGates: BufferSlice
@@ -215,15 +249,21 @@ extension CPUBackend {
     let pdg = try pointer(dGates, groups * B * T * G, "lstmBackwardStep dGates")
     let pdh = try pointer(dhRecurrent, groups * B * H, "lstmBackwardStep dhRecurrent")
     if s > 0 { gemmFLOPs += 2 * Double(B * G * H * groups) }
+    let perGroup = kf_packed_floats(Int32(G), Int32(H))
+    let packed = packedScratch(backward: true, floats: groups * perGroup)
     let parts = groups * B * H < 4096 ? 1 : min(threads, groups)
     parallel(parts) { part in
       for g in stride(from: part, to: groups, by: parts) {
+        let wg = pw + g * G * H
+        let pg = packed + g * perGroup
+        if s == T - 1 && recurrentKernel != .blas {
+          kf_pack_b(wg, Int32(H), 0, Int32(G), Int32(H), pg)
+        }
         for b in 0..<B { row(g * B + b) }
         if s > 0 {
-          cblas_sgemm(
-            CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(B), Int32(H), Int32(G), 1,
-            pdg + g * B * T * G + s * G, Int32(T * G), pw + g * G * H, Int32(H), 0,
-            pdh + g * B * H, Int32(H))
+          recurrentProduct(
+            rows: B, n: H, k: G, a: pdg + g * B * T * G + s * G, lda: T * G, w: wg,
+            transW: false, packed: pg, c: pdh + g * B * H)
         }
       }
     }

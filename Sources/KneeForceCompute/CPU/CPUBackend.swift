@@ -42,6 +42,22 @@ public final class CPUBackend: ComputeBackend {
   /// Worker threads for GEMM blocks and elementwise loops.
   public let threads: Int
 
+  /// How the LSTM's recurrent products run (CPUBackend+LSTM.swift). `.packed` (the default)
+  /// packs W_hh once per walk and multiplies with `kf_gemm_packed` (AVX2/FMA); `.blas` calls
+  /// cblas_sgemm at every step (which repacks W_hh each time); `.packedScalar` runs the packed
+  /// kernel's scalar loop. The micro-benchmark and the tests compare them.
+  public enum RecurrentKernel: String, Sendable, CaseIterable {
+    case packed
+    case blas
+    case packedScalar = "packed-scalar"
+  }
+
+  public var recurrentKernel = RecurrentKernel.packed
+
+  /// W_hh of every group packed for `kf_gemm_packed`, one buffer for forward walks and one for
+  /// backward walks; each walk packs at its first step (s = 0 forward, s = T-1 backward).
+  var packedRecurrent: [Bool: HostBuffer] = [:]
+
   public init(threads: Int? = nil) {
     self.threads = max(1, threads ?? ProcessInfo.processInfo.activeProcessorCount)
     kf_blas_set_threads(1)
