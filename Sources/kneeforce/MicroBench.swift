@@ -90,51 +90,48 @@ struct MicroBench {
         Gemm(
           transA: true, m: G, n: H, k: B * T, a: dgates, lda: G, strideA: B * T * G, b: hprev,
           ldb: H, strideB: B * T * H, c: dw, ldc: H, strideC: G * H, batch: 2)))
-    // The fused recurrent steps (product + cell, both directions) with each recurrent kernel
-    // of the CPU backend: OpenBLAS per step (repacks W_hh each call) against W_hh packed once
-    // per walk. The kernels take turns, 5 calls each per round over 40 rounds, so they share
-    // the machine's noise; median per kernel. GFLOP/s counts the product only.
+    // Whole recurrent walks (T fused steps: product + cell, both directions, forward from
+    // s = 0 and backward from s = T-1) with each variant of the CPU backend: OpenBLAS per
+    // step (repacks W_hh each call), W_hh packed once per walk, and the packed kernel's
+    // scalar loop. The variants take turns, one walk each per round over 15 rounds, so
+    // they share the machine's noise; median per variant. GFLOP/s counts the products only.
     if let cpu = backend as? CPUBackend {
       let saved = cpu.recurrentKernel
       defer { cpu.recurrentKernel = saved }
-      let stepFLOPs = 2 * Double(2 * B * G * H)
-      let kernels = CPUBackend.RecurrentKernel.allCases
+      let walkFLOPs = 2 * Double(2 * B * G * H) * Double(T - 1)
+      let variants = CPUBackend.RecurrentKernel.allCases
       var samples: [String: [Double]] = [:]
-      for round in 0..<41 {
-        for kernel in kernels {
+      for round in 0..<16 {
+        for kernel in variants {
+          let name = kernel.rawValue
           cpu.recurrentKernel = kernel
-          for backward in [false, true] {
-            func step(_ s: Int) throws {
-              if backward {
-                try cpu.lstmBackwardStep(
-                  shape: shape, step: s, weightHH: whh, gates: gates, cell: cell,
-                  dOutput: out, dhRecurrent: dh, dCell: dc, dGates: dgates)
-              } else {
-                try cpu.lstmForwardStep(
-                  shape: shape, step: s, weightHH: whh, gx: gates, gh: gh, biasIH: bias,
-                  biasHH: bias, cell: cell, hprev: hprev, output: out)
-              }
-            }
-            try step(backward ? T - 1 : 0)  // the walk's first step packs W_hh
-            let start = Date()
-            for _ in 0..<5 { try step(1) }
-            let seconds = Date().timeIntervalSince(start) / 5
-            // Round 0 warms up.
-            if round > 0 {
-              samples["\(backward ? "backward" : "forward") \(kernel.rawValue)", default: []]
-                .append(seconds)
-            }
+          var start = Date()
+          for s in 0..<T {
+            try cpu.lstmForwardStep(
+              shape: shape, step: s, weightHH: whh, gx: gates, gh: gh, biasIH: bias,
+              biasHH: bias, cell: cell, hprev: hprev, output: out)
+          }
+          let forward = Date().timeIntervalSince(start)
+          start = Date()
+          for s in stride(from: T - 1, through: 0, by: -1) {
+            try cpu.lstmBackwardStep(
+              shape: shape, step: s, weightHH: whh, gates: gates, cell: cell, dOutput: out,
+              dhRecurrent: dh, dCell: dc, dGates: dgates)
+          }
+          let backward = Date().timeIntervalSince(start)
+          if round > 0 {  // round 0 warms up
+            samples["forward \(name)", default: []].append(forward)
+            samples["backward \(name)", default: []].append(backward)
           }
         }
       }
-      for backward in [false, true] {
-        for kernel in kernels {
-          let name = "\(backward ? "backward" : "forward") \(kernel.rawValue)"
-          let us = median(samples[name]!) * 1e6
+      for direction in ["forward", "backward"] {
+        for name in variants.map(\.rawValue) {
+          let us = median(samples["\(direction) \(name)"]!) * 1e6
           rows.append(
             Row(
-              name: "LSTM \(name) step + cell (2 dirs)", microseconds: us,
-              rate: String(format: "%.1f GFLOP/s", stepFLOPs / us / 1e3)))
+              name: "LSTM \(direction) walk, \(name) (\(T) steps)", microseconds: us,
+              rate: String(format: "%.1f GFLOP/s", walkFLOPs / us / 1e3)))
         }
       }
     }

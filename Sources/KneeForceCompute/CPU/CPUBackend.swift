@@ -61,6 +61,12 @@ public final class CPUBackend: ComputeBackend {
   public init(threads: Int? = nil) {
     self.threads = max(1, threads ?? ProcessInfo.processInfo.activeProcessorCount)
     kf_blas_set_threads(1)
+    // A developer switch for A/B measurements of whole epochs (benchmarks/RESULTS.md).
+    if let name = ProcessInfo.processInfo.environment["KNEEFORCE_RECURRENT_KERNEL"],
+      let kernel = RecurrentKernel(rawValue: name)
+    {
+      recurrentKernel = kernel
+    }
   }
 
   public var deviceName: String { "cpu (\(threads) threads, \(CPUBackend.blasName))" }
