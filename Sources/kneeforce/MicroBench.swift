@@ -38,6 +38,30 @@ struct MicroBench {
     return Row(name: name, microseconds: us, rate: String(format: "%.1f GFLOP/s", flops / us / 1e3))
   }
 
+  /// The same GEMM on the CPU backend's packed short-K path and on OpenBLAS, taking turns
+  /// (4 calls each per round, 15 rounds), median per path.
+  func shortGemmRows(_ name: String, _ g: Gemm) throws -> [Row] {
+    guard let cpu = backend as? CPUBackend else { return [try gemmRow(name, g)] }
+    let saved = cpu.usePackedShortGemm
+    defer { cpu.usePackedShortGemm = saved }
+    var samples: [Bool: [Double]] = [:]
+    for round in 0..<16 {
+      for packed in [false, true] {
+        cpu.usePackedShortGemm = packed
+        let start = Date()
+        for _ in 0..<4 { try cpu.gemm(g) }
+        if round > 0 { samples[packed, default: []].append(Date().timeIntervalSince(start) / 4) }
+      }
+    }
+    let flops = 2 * Double(g.m) * Double(g.n) * Double(g.k) * Double(g.batch)
+    return [false, true].map { packed in
+      let us = median(samples[packed]!) * 1e6
+      return Row(
+        name: "\(name), \(packed ? "packed" : "blas")", microseconds: us,
+        rate: String(format: "%.1f GFLOP/s", flops / us / 1e3))
+    }
+  }
+
   func bytesRow(_ name: String, bytes: Double, _ body: () throws -> Void) throws -> Row {
     let us = try measure(20, body)
     return Row(name: name, microseconds: us, rate: String(format: "%.1f GB/s", bytes / us / 1e3))
@@ -66,12 +90,11 @@ struct MicroBench {
     let dc = try buffer(2 * B * H)
     let dw = try buffer(2 * G * max(I, H))
     var rows: [Row] = []
-    rows.append(
-      try gemmRow(
-        "LSTM input projection (2 dirs, one call)",
-        Gemm(
-          transB: true, m: B * T, n: G, k: I, a: xs, lda: I, strideA: B * T * I, b: wih, ldb: I,
-          strideB: G * I, c: gates, ldc: G, strideC: B * T * G, batch: 2)))
+    rows += try shortGemmRows(
+      "LSTM input projection (2 dirs)",
+      Gemm(
+        transB: true, m: B * T, n: G, k: I, a: xs, lda: I, strideA: B * T * I, b: wih, ldb: I,
+        strideB: G * I, c: gates, ldc: G, strideC: B * T * G, batch: 2))
     rows.append(
       try gemmRow(
         "LSTM recurrent step (2 dirs, one call)",

@@ -169,11 +169,12 @@ extension CPUBackend {
     }
   }
 
-  /// Host memory for the packed W_hh of all groups, grown as needed.
-  func packedScratch(backward: Bool, floats: Int) -> UnsafeMutablePointer<Float> {
-    if let buffer = packedRecurrent[backward], buffer.count >= floats { return buffer.pointer }
+  /// Host memory for packed operands (0: forward walks, 1: backward walks, 2: `packedGemm`),
+  /// grown as needed.
+  func packedScratch(_ key: Int, floats: Int) -> UnsafeMutablePointer<Float> {
+    if let buffer = packedRecurrent[key], buffer.count >= floats { return buffer.pointer }
     let buffer = HostBuffer(count: floats)
-    packedRecurrent[backward] = buffer
+    packedRecurrent[key] = buffer
     return buffer.pointer
   }
 
@@ -216,7 +217,7 @@ extension CPUBackend {
     let pgh = try pointer(gh, groups * B * G, "lstmForwardStep gh")
     if s > 0 { gemmFLOPs += 2 * Double(B * G * H * groups) }
     let perGroup = kf_packed_floats(Int32(H), Int32(G))
-    let packed = packedScratch(backward: false, floats: groups * perGroup)
+    let packed = packedScratch(0, floats: groups * perGroup)
     let parts = groups * B * H < 4096 ? 1 : min(threads, groups)
     parallel(parts) { part in
       for g in stride(from: part, to: groups, by: parts) {
@@ -250,7 +251,7 @@ extension CPUBackend {
     let pdh = try pointer(dhRecurrent, groups * B * H, "lstmBackwardStep dhRecurrent")
     if s > 0 { gemmFLOPs += 2 * Double(B * G * H * groups) }
     let perGroup = kf_packed_floats(Int32(G), Int32(H))
-    let packed = packedScratch(backward: true, floats: groups * perGroup)
+    let packed = packedScratch(1, floats: groups * perGroup)
     let parts = groups * B * H < 4096 ? 1 : min(threads, groups)
     parallel(parts) { part in
       for g in stride(from: part, to: groups, by: parts) {
