@@ -34,23 +34,28 @@ let package = Package(
       cSettings: [.define("CL_TARGET_OPENCL_VERSION", to: "120")],
       linkerSettings: [.linkedLibrary("openblas"), .linkedLibrary("dl")]
     ),
+    // The one atomic writer, output-folder markers, exit statuses, signal clean-up.
+    .target(name: "KneeForceFiles"),
     // Buffers, GEMM and the custom kernels on two backends (OpenCL, CPU).
-    .target(name: "KneeForceCompute", dependencies: ["CKneeForce"], swiftSettings: cpuTuning),
+    .target(
+      name: "KneeForceCompute", dependencies: ["CKneeForce", "KneeForceFiles"],
+      swiftSettings: cpuTuning),
     // Reading and writing safetensors files (no other dependency).
-    .target(name: "SafeTensors"),
+    .target(name: "SafeTensors", dependencies: ["KneeForceFiles"]),
     // The two networks, their layers, the optimiser and checkpoints.
-    .target(name: "KneeForceModels", dependencies: ["KneeForceCompute", "SafeTensors"]),
+    .target(
+      name: "KneeForceModels", dependencies: ["KneeForceCompute", "SafeTensors", "KneeForceFiles"]),
     // The dataset folder format, its checker, the feature pipeline and the synthetic cohort.
-    .target(name: "KneeForceData"),
+    .target(name: "KneeForceData", dependencies: ["KneeForceFiles"]),
     // Experiments: training runs over dataset folds, metrics, result files.
     .target(
       name: "KneeForceTraining",
-      dependencies: ["KneeForceCompute", "KneeForceModels", "KneeForceData"]),
+      dependencies: ["KneeForceCompute", "KneeForceModels", "KneeForceData", "KneeForceFiles"]),
     .executableTarget(
       name: "kneeforce",
       dependencies: [
         "KneeForceCompute", "KneeForceModels", "KneeForceData", "KneeForceTraining", "SafeTensors",
-        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        "KneeForceFiles", .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
     // Helpers for tests that run the `kneeforce` executable (used by test targets only).
@@ -64,6 +69,9 @@ let package = Package(
       resources: [.copy("Fixtures")]),
     .testTarget(name: "KneeForceDataTests", dependencies: ["KneeForceData"]),
     .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors"]),
+    .testTarget(
+      name: "KneeForceFilesTests",
+      dependencies: ["KneeForceFiles", "KneeForceTestSupport", "SafeTensors"]),
     .testTarget(
       name: "KneeForceTrainingTests",
       dependencies: [

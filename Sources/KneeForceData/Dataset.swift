@@ -44,11 +44,6 @@ public struct Dataset: Sendable {
   public var activities: [String] { Array(Set(trials.map(\.info.activity))).sorted() }
 
   public func events(for trialID: String) -> [GaitEvent] { events[trialID] ?? [] }
-
-  /// The trials of the given subjects, in dataset order.
-  public func trials(ofSubjects subjects: Set<String>) -> [Trial] {
-    trials.filter { subjects.contains($0.info.subject) }
-  }
 }
 
 /// Thrown by `Dataset.load` when a dataset has errors; the description lists them in the
@@ -86,9 +81,20 @@ enum DatasetFiles {
     return [UInt8](data)
   }
 
-  static func exists(_ path: String) -> Bool {
-    var isDirectory: ObjCBool = false
-    return FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
-      && !isDirectory.boolValue
+  /// A manifest `file` stays inside the dataset folder: relative, and no `..` component
+  /// climbs above the folder (DATASET_FORMAT.md, `file`). Symbolic links inside the folder
+  /// are followed by the readers; that is the user's own arrangement.
+  static func staysInside(_ relative: String) -> Bool {
+    guard !relative.isEmpty, !relative.hasPrefix("/") else { return false }
+    var depth = 0
+    for part in relative.split(separator: "/", omittingEmptySubsequences: true) {
+      if part == ".." {
+        depth -= 1
+        if depth < 0 { return false }
+      } else if part != "." {
+        depth += 1
+      }
+    }
+    return depth > 0
   }
 }

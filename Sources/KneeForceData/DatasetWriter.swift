@@ -1,4 +1,5 @@
 import Foundation
+import KneeForceFiles
 
 /// Writes a `Dataset` as a dataset folder (manifest.csv, trial CSVs, events.csv), the one
 /// format every reader in the project understands. Importers and the synthetic cohort use it
@@ -17,11 +18,32 @@ public enum DatasetWriter {
     }
   }
 
-  /// Writes `dataset` into `folder` (created if needed). Trial files go where each trial's
-  /// `info.file` says; events.csv is written only when there are events.
-  public static func write(_ dataset: Dataset, to folder: String) throws {
+  /// Writes `dataset` as the folder `folder`, published whole: it is built in a hidden
+  /// sibling and renamed into place when complete, so an interrupted write never leaves a
+  /// manifest that lists missing trials (which `check` could accept). `extraFiles` (such as
+  /// README.txt) go beside the manifest. `mode` follows the output-folder rules: a non-empty
+  /// folder that kneeforce did not write is refused; `.force` replaces a marked one.
+  @discardableResult
+  public static func write(
+    _ dataset: Dataset, to folder: String, command: String, mode: OutputFolder.Mode = .fresh,
+    extraFiles: [(name: String, bytes: [UInt8])] = []
+  ) throws -> URL {
+    try OutputFolder.writeWhole(folder, command: command, mode: mode) { staging in
+      try writeContents(dataset, into: staging.path)
+      for file in extraFiles {
+        try write(file.bytes, to: DatasetFiles.join(staging.path, file.name))
+      }
+    }
+  }
+
+  /// Writes the dataset's files into an existing folder: where each trial's `info.file` says
+  /// (always inside the folder); events.csv only when there are events.
+  public static func writeContents(_ dataset: Dataset, into folder: String) throws {
     let manager = FileManager.default
     try manager.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    for trial in dataset.trials where !DatasetFiles.staysInside(trial.info.file) {
+      throw WriteError(path: trial.info.file, code: EINVAL)
+    }
     try write(manifestBytes(dataset), to: DatasetFiles.join(folder, "manifest.csv"))
     for trial in dataset.trials {
       let path = DatasetFiles.join(folder, trial.info.file)

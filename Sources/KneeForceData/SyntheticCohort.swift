@@ -1,4 +1,5 @@
 import Foundation
+import KneeForceFiles
 
 /// Settings of a synthetic cohort (`kneeforce synth`).
 public struct SyntheticCohortOptions: Sendable, Equatable {
@@ -102,22 +103,26 @@ public enum SyntheticCohort {
 
   /// Generates the cohort and writes it, with a README.txt, into `folder`.
   @discardableResult
-  public static func write(_ options: SyntheticCohortOptions, to folder: String) throws
-    -> Dataset
-  {
+  public static func write(
+    _ options: SyntheticCohortOptions, to folder: String, command: String = "synth",
+    mode: OutputFolder.Mode = .fresh
+  ) throws -> Dataset {
     var dataset = try generate(options)
-    try write(dataset, options: options, to: folder)
+    try write(dataset, options: options, to: folder, command: command, mode: mode)
     dataset.folder = folder
     return dataset
   }
 
-  /// Writes a generated cohort and its README.txt into `folder`.
-  public static func write(_ dataset: Dataset, options: SyntheticCohortOptions, to folder: String)
-    throws
-  {
-    try DatasetWriter.write(dataset, to: folder)
+  /// Writes a generated cohort and its README.txt as the folder `folder`, published whole
+  /// (see `DatasetWriter.write`).
+  public static func write(
+    _ dataset: Dataset, options: SyntheticCohortOptions, to folder: String,
+    command: String = "synth", mode: OutputFolder.Mode = .fresh
+  ) throws {
     let readme = readmeText(options: options, dataset: dataset)
-    try DatasetWriter.write(Array(readme.utf8), to: DatasetFiles.join(folder, "README.txt"))
+    try DatasetWriter.write(
+      dataset, to: folder, command: command, mode: mode,
+      extraFiles: [("README.txt", Array(readme.utf8))])
   }
 
   private static func twoDigits(_ k: Int) -> String { k < 10 ? "0\(k)" : "\(k)" }

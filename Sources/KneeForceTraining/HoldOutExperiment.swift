@@ -1,6 +1,7 @@
 import Foundation
 import KneeForceCompute
 import KneeForceData
+import KneeForceFiles
 import KneeForceModels
 
 /// One model trained on every subject but one and judged on that one: a single
@@ -155,7 +156,7 @@ public func runHoldOut(
         "synthetic": dataset.extraColumns.contains("synthetic") ? "yes" : "no",
       ], to: checkpoint)
     let predictions = outputFolder.appendingPathComponent("\(stem)_predictions.csv")
-    try writeAtomically(
+    try AtomicFile.write(
       predictionsCSV(test: test, prediction: prediction, targets: all.targetChannels),
       to: predictions)
     results.append(
@@ -168,7 +169,7 @@ public func runHoldOut(
   }
   let encoder = JSONEncoder()
   encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-  try writeAtomically(
+  try AtomicFile.write(
     String(decoding: try encoder.encode(results), as: UTF8.self),
     to: outputFolder.appendingPathComponent("results.json"))
   var csv = "model,held_out_subject,target,rmse_bw,pearson_r,train_seconds\n"
@@ -179,7 +180,7 @@ public func runHoldOut(
         + "\(String(format: "%.4f", m.pearson)),\(String(format: "%.1f", r.trainSeconds))\n"
     }
   }
-  try writeAtomically(csv, to: outputFolder.appendingPathComponent("results.csv"))
+  try AtomicFile.write(csv, to: outputFolder.appendingPathComponent("results.csv"))
   return results
 }
 
@@ -201,15 +202,4 @@ func predictionsCSV(test: SequenceSet, prediction: [Float], targets: [String]) -
     }
   }
   return lines.joined(separator: "\n") + "\n"
-}
-
-/// Temp file in the same folder, then rename: readers see the old file or the new one.
-public func writeAtomically(_ text: String, to url: URL) throws {
-  let temp = url.deletingLastPathComponent().appendingPathComponent(
-    ".\(url.lastPathComponent).\(ProcessInfo.processInfo.processIdentifier).tmp")
-  try Data(text.utf8).write(to: temp)
-  if rename(temp.path, url.path) != 0 {
-    try? FileManager.default.removeItem(at: temp)
-    throw ExperimentError("cannot write \(url.path): \(String(cString: strerror(errno)))")
-  }
 }

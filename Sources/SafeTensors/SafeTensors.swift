@@ -1,4 +1,5 @@
 import Foundation
+import KneeForceFiles
 
 #if canImport(Glibc)
   import Glibc
@@ -136,10 +137,9 @@ public struct SafeTensorsFile: Equatable, Sendable {
   public static func read(from url: URL) throws -> SafeTensorsFile {
     let bytes: Data
     do {
-      bytes = try Data(contentsOf: url)
-    } catch {
-      throw SafeTensorsError.io(
-        file: url.path, reason: "cannot read file: \(error.localizedDescription)")
+      bytes = try RegularFile.read(url.path)
+    } catch let error as RegularFileError {
+      throw SafeTensorsError.io(file: url.path, reason: error.reason)
     }
     return try decode(bytes, file: url.path)
   }
@@ -349,32 +349,15 @@ public struct SafeTensorsFile: Equatable, Sendable {
     return out
   }
 
-  /// Writes the file atomically: a temporary file in the same folder is filled, flushed to disk
-  /// and renamed over `url`, so a crash mid-save never leaves a half-written checkpoint behind.
+  /// Written with the project's one atomic writer (fsynced temp file + rename), so a crash
+  /// mid-save never leaves a half-written checkpoint behind.
   public func write(to url: URL) throws {
-    let path = url.path
-    let bytes = try encoded(file: path)
-    let folder = url.deletingLastPathComponent()
-    let temporary = folder.appendingPathComponent(
-      ".\(url.lastPathComponent).\(UUID().uuidString).tmp")
-    guard FileManager.default.createFile(atPath: temporary.path, contents: nil) else {
-      throw SafeTensorsError.io(
-        file: path, reason: "cannot create temporary file \(temporary.path)")
-    }
+    let bytes = try encoded(file: url.path)
     do {
-      let handle = try FileHandle(forWritingTo: temporary)
-      defer { try? handle.close() }
-      try handle.write(contentsOf: bytes)
-      try handle.synchronize()
-    } catch {
-      try? FileManager.default.removeItem(at: temporary)
-      throw SafeTensorsError.io(
-        file: path, reason: "cannot write temporary file: \(error.localizedDescription)")
-    }
-    if rename(temporary.path, path) != 0 {
-      let reason = String(cString: strerror(errno))
-      try? FileManager.default.removeItem(at: temporary)
-      throw SafeTensorsError.io(file: path, reason: "cannot rename temporary file: \(reason)")
+      try AtomicFile.write(bytes, to: url)
+    } catch let error as FileError {
+      throw SafeTensorsError.io(file: url.path, reason: "\(error)")
     }
   }
+
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import KneeForceCompute
+import KneeForceFiles
 import KneeForceModels
 import KneeForceTraining
 
@@ -33,89 +34,143 @@ struct BenchCommand: ParsableCommand {
       """)
 
   @Option(help: "bilstm_mlp | tcn | all")
-  var model = "all"
+  var model: ModelChoice = .all
 
   @Option(help: "Comma-separated devices: cpu, opencl, opencl:INDEX, auto.")
-  var devices = "cpu"
+  var devices = CommaList<DeviceSelection>([.cpu])
 
-  @Option(help: "Sequences per epoch.")
+  @Option(help: "Sequences per epoch (1-\(Self.sequenceRange.upperBound)).")
   var sequences = 2048
 
-  @Option(help: "Batch size.")
+  @Option(help: "Batch size (1-\(Self.batchRange.upperBound)).")
   var batch = 64
 
-  @Option(help: "Time steps per sequence.")
+  @Option(help: "Time steps per sequence (1-\(Self.lengthRange.upperBound)).")
   var length = 101
 
-  @Option(help: "Input channels.")
+  @Option(help: "Input channels (\(ModelConfig.Limits.inputs.helpText)).")
   var channels = 40
 
-  @Option(help: "biLSTM hidden units per direction.")
+  @Option(help: "biLSTM hidden units per direction (\(ModelConfig.Limits.hidden.helpText)).")
   var hidden = 128
 
-  @Option(help: "biLSTM layers.")
+  @Option(help: "biLSTM layers (\(ModelConfig.Limits.layers.helpText)).")
   var layers = 2
 
-  @Option(help: "MLP widths, comma-separated.")
-  var mlp = "128,64"
+  @Option(help: "MLP widths, two, comma-separated (each \(ModelConfig.Limits.mlpWidth.helpText)).")
+  var mlp = CommaList<Int>([128, 64])
 
-  @Option(help: "TCN channels.")
+  @Option(help: "TCN channels (\(ModelConfig.Limits.channels.helpText)).")
   var tcnChannels = 64
 
-  @Option(help: "TCN levels (residual blocks).")
+  @Option(help: "TCN levels, residual blocks (\(ModelConfig.Limits.levels.helpText)).")
   var levels = 4
 
-  @Option(help: "TCN kernel size.")
+  @Option(help: "TCN kernel size (\(ModelConfig.Limits.kernelSize.helpText)).")
   var kernel = 3
 
   @Option(help: "Dropout probability in training (the models' default 0.1; 0 turns it off).")
   var dropout = 0.1
 
-  @Option(help: "Models trained in lockstep, comma-separated counts (e.g. 1,3,6).")
-  var folds = "1"
+  @Option(help: "Models trained in lockstep, comma-separated counts (e.g. 1,3,6; each 1-64).")
+  var folds = CommaList<Int>([1])
 
-  @Option(help: "Timed training epochs (after one warm-up epoch).")
+  @Option(help: "Timed training epochs after one warm-up epoch (1-1000).")
   var epochs = 3
 
-  @Option(help: "Timed inference passes.")
+  @Option(help: "Timed inference passes (1-1000).")
   var inferenceRepeats = 3
 
-  @Option(help: "Threads for the CPU backend (default: all cores).")
+  @Option(help: "Threads for the CPU backend (1-1024; default: all cores).")
   var threads: Int?
 
-  @Option(help: "Write the results as JSON to this file.")
+  @Option(help: "Write the results as JSON to this file (replaced only with --force).")
   var json: String?
+
+  @Flag(help: "Replace the --json file if it exists.")
+  var force = false
 
   @Flag(
     help: "Time the single operations of a training step (GEMM paths and kernels) instead.")
   var micro = false
 
-  func run() throws {
-    let kinds: [ModelConfig.Kind]
-    switch model {
-    case "all": kinds = ModelConfig.Kind.allCases
-    default:
-      guard let kind = ModelConfig.Kind(rawValue: model) else {
-        throw ValidationError("--model \(model): expected bilstm_mlp, tcn or all")
-      }
-      kinds = [kind]
+  enum ModelChoice: String, ExpressibleByArgument, CaseIterable {
+    case bilstmMLP = "bilstm_mlp"
+    case tcn
+    case all
+  }
+
+  static let sequenceRange = 1...10_000_000
+  static let batchRange = 1...65_536
+  static let lengthRange = 1...1_000_000
+
+  func validate() throws {
+    try checkRange(sequences, Self.sequenceRange, "--sequences")
+    try checkRange(batch, Self.batchRange, "--batch")
+    try checkRange(length, Self.lengthRange, "--length")
+    try checkRange(channels, ModelConfig.Limits.inputs, "--channels")
+    try checkRange(hidden, ModelConfig.Limits.hidden, "--hidden")
+    try checkRange(layers, ModelConfig.Limits.layers, "--layers")
+    guard mlp.values.count == 2 else {
+      throw ValidationError("--mlp: expected two widths, got \(mlp.values.count)")
     }
-    let widths = mlp.split(separator: ",").compactMap { Int($0) }
-    guard widths.count == 2 else { throw ValidationError("--mlp \(mlp): expected two widths") }
-    let foldCounts = folds.split(separator: ",").compactMap { Int($0) }
-    guard !foldCounts.isEmpty, foldCounts.allSatisfy({ $0 >= 1 }) else {
-      throw ValidationError("--folds \(folds): expected positive counts, e.g. 1,3,6")
-    }
+    for w in mlp.values { try checkRange(w, ModelConfig.Limits.mlpWidth, "--mlp width") }
+    try checkRange(tcnChannels, ModelConfig.Limits.channels, "--tcn-channels")
+    try checkRange(levels, ModelConfig.Limits.levels, "--levels")
+    try checkRange(kernel, ModelConfig.Limits.kernelSize, "--kernel")
+    try checkRange(epochs, 1...1000, "--epochs")
+    try checkRange(inferenceRepeats, 1...1000, "--inference-repeats")
+    if let threads { try checkRange(threads, 1...1024, "--threads") }
+    for k in folds.values { try checkRange(k, 1...64, "--folds") }
     guard (0..<1).contains(dropout) else {
       throw ValidationError("--dropout \(dropout): expected 0 <= p < 1")
     }
-    var selections: [DeviceSelection] = []
-    for text in devices.split(separator: ",") {
-      guard let s = DeviceSelection(argument: String(text)) else {
-        throw ValidationError("--devices: '\(text)' is not auto, cpu, opencl or opencl:INDEX")
+    for config in configs {
+      do {
+        try config.validate()
+      } catch {
+        throw ValidationError("\(config.model.rawValue): \(error)")
       }
-      selections.append(s)
     }
+    // The data set and the largest activation of one batch, before anything is allocated.
+    try checkMemory("the random data set", floats: [sequences, length, channels + 3])
+    let widest = max(8 * hidden, 2 * tcnChannels * kernel, mlp.values.max() ?? 0)
+    try checkMemory(
+      "one batch's activations",
+      floats: [min(batch, sequences), length, widest, 4 * layers + levels])
+    if let json {
+      let kind = FileKind(path: json)
+      if kind != .missing && !(kind == .regular && force) {
+        throw ValidationError(
+          kind == .regular
+            ? "--json \(json) exists; nothing was changed. Choose another name or add --force"
+            : "--json \(json) \(kind.words), expected a file to write")
+      }
+    }
+  }
+
+  var kinds: [ModelConfig.Kind] {
+    switch model {
+    case .all: return ModelConfig.Kind.allCases
+    case .bilstmMLP: return [.bilstmMLP]
+    case .tcn: return [.tcn]
+    }
+  }
+
+  var configs: [ModelConfig] {
+    kinds.map { kind in
+      kind == .bilstmMLP
+        ? .bilstmMLP(
+          inputs: channels, hidden: hidden, layers: layers, mlp: mlp.values, dropout: dropout)
+        : .tcn(
+          inputs: channels, channels: tcnChannels, levels: levels, kernelSize: kernel,
+          dropout: dropout)
+    }
+  }
+
+  func run() throws {
+    let widths = mlp.values
+    let selections = devices.values
     if micro {
       for selection in selections {
         let backend: ComputeBackend =
@@ -153,15 +208,9 @@ struct BenchCommand: ParsableCommand {
         selection == .cpu && threads != nil
         ? CPUBackend(threads: threads) : try makeBackend(selection)
       let peak = peakGFLOPS(backend)
-      for kind in kinds {
-        for foldCount in foldCounts {
-          let config: ModelConfig =
-            kind == .bilstmMLP
-            ? .bilstmMLP(
-              inputs: channels, hidden: hidden, layers: layers, mlp: widths, dropout: dropout)
-            : .tcn(
-              inputs: channels, channels: tcnChannels, levels: levels, kernelSize: kernel,
-              dropout: dropout)
+      for config in configs {
+        for foldCount in folds.values {
+          let kind = config.model
           let r = try measure(config, backend: backend, folds: foldCount, x: x, y: y)
           let fraction = peak.map { String(format: "%.0f%%", 100 * r.gflops / $0) } ?? "n/a"
           print(
@@ -190,13 +239,13 @@ struct BenchCommand: ParsableCommand {
           "sequences": sequences, "batch": batch, "length": length, "channels": channels,
           "hidden": hidden, "layers": layers, "mlp": widths, "tcn_channels": tcnChannels,
           "levels": levels, "kernel": kernel, "epochs": epochs, "dropout": dropout,
-          "folds": foldCounts,
+          "folds": folds.values,
         ],
         "results": results,
       ]
       let data = try JSONSerialization.data(
         withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
-      try writeAtomically(String(decoding: data, as: UTF8.self), to: URL(fileURLWithPath: json))
+      try AtomicFile.write(String(decoding: data, as: UTF8.self), to: URL(fileURLWithPath: json))
     }
   }
 

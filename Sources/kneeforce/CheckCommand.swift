@@ -18,11 +18,14 @@ struct CheckCommand: ParsableCommand {
 
   @Option(
     name: .customLong("max-gap"),
-    help: "Longest run of missing samples (empty or NaN) that is interpolated; longer is an error.")
+    help: """
+      Longest run of missing samples (empty or NaN) that is interpolated; longer is an \
+      error (0-1000000).
+      """)
   var maxGap: Int = TrialReader.defaultMaxGap
 
   func validate() throws {
-    guard maxGap >= 0 else { throw ValidationError("--max-gap must be 0 or more") }
+    try checkRange(maxGap, 0...1_000_000, "--max-gap")
   }
 
   func run() throws {

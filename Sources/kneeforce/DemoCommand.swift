@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import KneeForceCompute
 import KneeForceData
+import KneeForceFiles
 import KneeForceModels
 import KneeForceTraining
 
@@ -21,13 +22,20 @@ struct DemoCommand: ParsableCommand {
       results.csv.
       """)
 
-  @Option(help: "Output folder (default: a new folder under the system's temporary folder).")
+  @Option(
+    help: """
+      Output folder: created, or empty, or an earlier demo's folder with --force (default: a \
+      new folder under the system's temporary folder). Marked with .kneeforce-out.json.
+      """)
   var out: String?
 
-  @Option(help: "auto | cpu | opencl[:INDEX] (see `kneeforce devices`).")
-  var device = "auto"
+  @Flag(help: "Replace the contents of OUT if it holds an earlier kneeforce output.")
+  var force = false
 
-  @Option(help: "Training epochs per model.")
+  @Option(help: "auto | cpu | opencl[:INDEX] (see `kneeforce devices`).")
+  var device: DeviceSelection = .auto
+
+  @Option(help: "Training epochs per model (1-100000).")
   var epochs = 60
 
   @Option(help: "Subject to hold out (default: the first).")
@@ -37,29 +45,34 @@ struct DemoCommand: ParsableCommand {
   var seed: UInt64 = 0
 
   @Option(help: "Recording nuisances in the cohort: none or realistic.")
-  var nuisance = "none"
+  var nuisance: SyntheticCohortOptions.Nuisance = .none
+
+  func validate() throws {
+    try checkRange(epochs, 1...100_000, "--epochs")
+    if let out {
+      try asUsageError {
+        try OutputFolder.check(out, command: "demo", mode: force ? .force : .fresh)
+      }
+    }
+  }
 
   func run() throws {
-    guard let selection = DeviceSelection(argument: device) else {
-      throw ValidationError("--device \(device): expected auto, cpu, opencl or opencl:INDEX")
-    }
-    guard let nuisanceKind = SyntheticCohortOptions.Nuisance(rawValue: nuisance) else {
-      throw ValidationError("--nuisance must be none or realistic, got '\(nuisance)'")
-    }
     let started = Date()
-    let folder =
-      out.map { URL(fileURLWithPath: $0) }
+    let path =
+      out
       ?? FileManager.default.temporaryDirectory.appendingPathComponent(
-        "kneeforce-demo-\(Int(started.timeIntervalSince1970))")
+        "kneeforce-demo-\(Int(started.timeIntervalSince1970))-\(getpid())"
+      ).path
+    let folder = try OutputFolder.prepare(path, command: "demo", mode: force ? .force : .fresh).url
     let dataFolder = folder.appendingPathComponent("data")
-    let options = SyntheticCohortOptions(seed: seed, nuisance: nuisanceKind)
-    try SyntheticCohort.write(options, to: dataFolder.path)
+    let options = SyntheticCohortOptions(seed: seed, nuisance: nuisance)
+    try SyntheticCohort.write(options, to: dataFolder.path, command: "demo")
     let dataset = try Dataset.load(dataFolder.path)
     print(
       "SYNTHETIC cohort (not patient data): \(dataset.subjects.count) subjects, "
         + "\(dataset.trials.count) trials, \(dataset.activities.count) activities -> "
         + dataFolder.path)
-    let backend = try makeBackend(selection)
+    let backend = try makeBackend(device)
     var holdOut = HoldOutOptions()
     holdOut.epochs = epochs
     holdOut.seed = seed
@@ -70,7 +83,7 @@ struct DemoCommand: ParsableCommand {
     let ridge = try ridgeBaselineForFold(dataset: dataset, heldOut: subject)
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-    try writeAtomically(
+    try AtomicFile.write(
       String(decoding: try encoder.encode(ridge), as: UTF8.self),
       to: folder.appendingPathComponent("ridge_baseline.json"))
     print("")

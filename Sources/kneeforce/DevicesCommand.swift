@@ -21,20 +21,11 @@ struct DevicesCommand: ParsableCommand {
     help: ArgumentHelp(
       "Resolve this selection (auto | cpu | opencl[:INDEX]) as training would, self-check "
         + "only that backend, and print which one it is.", valueName: "device"))
-  var device: String?
+  var device: DeviceSelection?
 
   func run() throws {
-    if let device {
-      guard let selection = DeviceSelection(argument: device) else {
-        throw ValidationError("--device \(device): expected auto, cpu, opencl or opencl:INDEX")
-      }
-      let backend: ComputeBackend
-      do {
-        backend = try makeBackend(selection)
-      } catch {
-        FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-        throw ExitCode(2)
-      }
+    if let selection = device {
+      let backend = try makeBackend(selection)
       print("--device \(selection) -> \(backend.kind.rawValue): \(backend.deviceName)")
       let result = try selfCheck(backend)
       print("self-check: \(describe(result))")

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import KneeForceCompute
+import KneeForceFiles
 import KneeForceModels
 import SafeTensors
 
@@ -22,17 +23,40 @@ struct ForwardCommand: ParsableCommand {
   @Option(help: "Safetensors file holding `x` and optionally `dy`.")
   var input: String
 
-  @Option(help: "Safetensors file to write (atomically).")
+  @Option(
+    help: """
+      Safetensors file to write (atomically). An existing file is replaced only with \
+      --force, and never when it is the checkpoint or the input.
+      """)
   var output: String
 
+  @Flag(help: "Replace OUTPUT if it exists.")
+  var force = false
+
   @Option(help: "auto | cpu | opencl[:INDEX] (see `kneeforce devices`).")
-  var device = "auto"
+  var device: DeviceSelection = .auto
+
+  func validate() throws {
+    guard !output.isEmpty else { throw ValidationError("--output is empty: give a file name") }
+    try asUsageError {
+      try FileIdentity.refuseOverwriting(
+        output: ("--output", output), inputs: [("--checkpoint", checkpoint), ("--input", input)])
+    }
+    let kind = FileKind(path: output)
+    if kind != .missing {
+      guard kind == .regular else {
+        throw ValidationError("--output \(output) \(kind.words), expected a file to write")
+      }
+      guard force else {
+        throw ValidationError(
+          "--output \(output) exists; nothing was changed. Choose another name or add --force "
+            + "to replace it")
+      }
+    }
+  }
 
   func run() throws {
-    guard let selection = DeviceSelection(argument: device) else {
-      throw ValidationError("--device \(device): expected auto, cpu, opencl or opencl:INDEX")
-    }
-    let backend = try makeBackend(selection)
+    let backend = try makeBackend(device)
     let model = try Checkpoint.load(
       from: URL(fileURLWithPath: checkpoint), backend: backend
     ).model
@@ -44,7 +68,12 @@ struct ForwardCommand: ParsableCommand {
     }
     let (batch, steps) = (x.shape[0], x.shape[1])
     let outShape = [batch, steps, model.config.outputs]
-    let xb = try backend.makeBuffer(try inputs.floats("x", file: input))
+    let xValues = try inputs.floats("x", file: input)
+    warnIfNotFinite(xValues, "\(input): tensor 'x'")
+    for t in model.parameters.layout.tensors {
+      warnIfNotFinite(try model.parameters.read(t.name), "\(checkpoint): weight '\(t.name)'")
+    }
+    let xb = try backend.makeBuffer(xValues)
     let y = try model.forward(
       BufferSlice(xb), batch: batch, steps: steps, training: false, seed: 0)
     var tensors: [String: Tensor] = [
@@ -55,7 +84,9 @@ struct ForwardCommand: ParsableCommand {
         throw ValidationError(
           "\(input): tensor 'dy' has shape \(dyTensor.shape), expected \(outShape)")
       }
-      let dyb = try backend.makeBuffer(try inputs.floats("dy", file: input))
+      let dyValues = try inputs.floats("dy", file: input)
+      warnIfNotFinite(dyValues, "\(input): tensor 'dy'")
+      let dyb = try backend.makeBuffer(dyValues)
       let dx = try model.backward(BufferSlice(dyb), inputGradient: true)!
       tensors["dx"] = Tensor(
         floats: try backend.download(dx, count: x.elementCount), shape: x.shape)
@@ -64,9 +95,20 @@ struct ForwardCommand: ParsableCommand {
           floats: try model.parameters.read(t.name, gradient: true), shape: t.shape)
       }
     }
+    for name in tensors.keys.sorted() {
+      if let values = try? tensors[name]!.floats() { warnIfNotFinite(values, "output '\(name)'") }
+    }
     try SafeTensorsFile(tensors: tensors).write(to: URL(fileURLWithPath: output))
     print(
       "wrote \(output): y \(outShape)\(tensors["dx"] != nil ? ", dx and parameter gradients" : "") on \(backend.deviceName)"
     )
   }
+}
+
+/// NaN or Inf would otherwise pass silently from a corrupt input or checkpoint into the
+/// outputs; the first one is named with its flat index.
+func warnIfNotFinite(_ values: [Float], _ what: String) {
+  guard let index = values.firstIndex(where: { !$0.isFinite }) else { return }
+  let count = values.reduce(0) { $0 + ($1.isFinite ? 0 : 1) }
+  warn("\(what) has \(count) non-finite value(s) (the first, \(values[index]), at index \(index))")
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import KneeForceData
+import KneeForceFiles
 
 struct SynthCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
@@ -14,34 +15,47 @@ struct SynthCommand: ParsableCommand {
       subject's alignment. The same options always write the same files.
       """)
 
-  @Option(help: "Output folder (created; existing files with the same names are replaced).")
+  @Option(
+    help: """
+      Output folder: created, or an empty folder. The folder is written whole (built beside \
+      it and renamed when complete) and marked with .kneeforce-out.json.
+      """)
   var out: String
 
-  @Option(help: "Number of subjects.")
+  @Flag(help: "Replace the folder if it holds an earlier kneeforce output (never another folder).")
+  var force = false
+
+  @Option(help: "Number of subjects (\(Self.subjectRange.helpText)).")
   var subjects: Int = 6
 
-  @Option(help: "Trials per subject and activity.")
+  @Option(help: "Trials per subject and activity (\(Self.trialRange.helpText)).")
   var trials: Int = 5
 
-  @Option(help: "Random seed.")
+  @Option(help: "Random seed (0-\(UInt64.max)).")
   var seed: UInt64 = 0
 
   @Option(help: "Recording nuisances: none or realistic.")
-  var nuisance: String = "none"
+  var nuisance: SyntheticCohortOptions.Nuisance = .none
 
-  @Option(help: "Sample rate in Hz.")
+  @Option(help: "Sample rate in Hz (20-5000).")
   var rate: Double = 100
 
+  static let subjectRange = 1...1000
+  static let trialRange = 1...100
+
   func validate() throws {
-    guard SyntheticCohortOptions.Nuisance(rawValue: nuisance) != nil else {
-      throw ValidationError("--nuisance must be none or realistic, got '\(nuisance)'")
+    try checkRange(subjects, Self.subjectRange, "--subjects")
+    try checkRange(trials, Self.trialRange, "--trials")
+    guard rate.isFinite else { throw ValidationError("--rate must be a number, got \(rate)") }
+    try checkRange(rate, 20...5000, "--rate")
+    try asUsageError {
+      try OutputFolder.check(out, command: "synth", mode: force ? .force : .fresh)
     }
   }
 
   func run() throws {
     let options = SyntheticCohortOptions(
-      subjects: subjects, trials: trials, seed: seed,
-      nuisance: SyntheticCohortOptions.Nuisance(rawValue: nuisance) ?? .none, sampleRate: rate)
+      subjects: subjects, trials: trials, seed: seed, nuisance: nuisance, sampleRate: rate)
     let start = Date()
     let dataset: Dataset
     do {
@@ -50,7 +64,8 @@ struct SynthCommand: ParsableCommand {
       throw ValidationError(error.description)
     }
     let generated = Date()
-    try SyntheticCohort.write(dataset, options: options, to: out)
+    try SyntheticCohort.write(
+      dataset, options: options, to: out, command: "synth", mode: force ? .force : .fresh)
     let written = Date()
     let samples = dataset.trials.reduce(0) { $0 + $1.sampleCount }
     print(

@@ -68,8 +68,10 @@ final class DeviceSelectionTests: XCTestCase {
     XCTAssertTrue(cpu.stdout.contains("--device cpu -> cpu"), cpu.stdout)
 
     let bad = try runKneeforce(["devices", "--device", "cuda"])
-    XCTAssertNotEqual(bad.status, 0)
-    XCTAssertTrue(bad.stderr.contains("expected auto, cpu, opencl or opencl:INDEX"), bad.stderr)
+    XCTAssertEqual(bad.status, 64, "a usage error: \(bad.stderr)")
+    XCTAssertTrue(bad.stderr.contains("'cuda' is invalid for '--device"), bad.stderr)
+    XCTAssertTrue(bad.stderr.contains("auto | cpu | opencl[:INDEX]"), bad.stderr)
+    XCTAssertTrue(bad.stderr.contains("Usage: kneeforce devices"), bad.stderr)
 
     _ = try TestBackends.requireDevice()
     let devices = try listOpenCLDevices()

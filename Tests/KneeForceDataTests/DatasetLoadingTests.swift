@@ -52,7 +52,7 @@ final class DatasetLoadingTests: XCTestCase {
     try Fixture.write(into: folder)
     let original = try Dataset.load(folder.path)
     let copy = folder.path + "/copy"
-    try DatasetWriter.write(original, to: copy)
+    try DatasetWriter.write(original, to: copy, command: "test")
     let reread = try Dataset.load(copy)
     XCTAssertEqual(reread.trials.map(\.values), original.trials.map(\.values))
     XCTAssertEqual(reread.trials.map(\.info.extra), original.trials.map(\.info.extra))

@@ -227,7 +227,7 @@ final class SafeTensorsErrorTests: XCTestCase {
     defer { try? FileManager.default.removeItem(at: folder) }
 
     let missing = folder.appendingPathComponent("missing.safetensors")
-    assertThrows(try SafeTensorsFile.read(from: missing), [missing.path, "cannot read"])
+    assertThrows(try SafeTensorsFile.read(from: missing), [missing.path, "does not exist"])
 
     let broken = folder.appendingPathComponent("short.safetensors")
     try Data([8, 0, 0, 0, 0, 0, 0, 0, 0x7b]).write(to: broken)

@@ -1,5 +1,6 @@
 import CKneeForce
 import Foundation
+import KneeForceFiles
 
 /// 64-bit FNV-1a: a stable content hash for cache keys and file checksums (Swift's `Hasher`
 /// is seeded per process, so it cannot key anything on disk).
@@ -143,9 +144,8 @@ public struct ProgramCache {
     bytes += binary
     do {
       try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-      let temp = directory.appendingPathComponent(".\(url.lastPathComponent).\(getpid()).tmp")
-      try Data(bytes).write(to: temp)
-      if rename(temp.path, url.path) != 0 { try? FileManager.default.removeItem(at: temp) }
+      // Not fsynced: a lost entry only costs a rebuild, and the checksum rejects a torn one.
+      try AtomicFile.write(bytes, to: url, durable: false)
     } catch {
       // A cache that cannot be written only costs a rebuild next time.
     }
