@@ -198,10 +198,9 @@ struct MicroBench {
         Gemm(
           transA: true, m: C, n: C * K, k: B * T, a: y, lda: C, b: col, ldb: C * K, c: w,
           ldc: C * K)))
-    rows.append(
-      try gemmRow(
-        "TCN conv dcol = dy W",
-        Gemm(m: B * T, n: C * K, k: C, a: y, lda: C, b: w, ldb: C * K, c: col, ldc: C * K)))
+    rows += try shortGemmRows(
+      "TCN conv dcol = dy W",
+      Gemm(m: B * T, n: C * K, k: C, a: y, lda: C, b: w, ldb: C * K, c: col, ldc: C * K))
     let n = B * T * C
     rows.append(
       try bytesRow("relu_dropout_forward (p=0.1)", bytes: Double(n) * 8) {

@@ -52,13 +52,17 @@ final class PackedGemmTests: XCTestCase {
     XCTAssertEqual(kf_gemm_packed_vectorised(), 1, "AVX2/FMA expected on the CI machine")
   }
 
-  /// `CPUBackend.gemm` on its packed short-K path (x W^T, K <= 64) against the plain loop:
+  /// `CPUBackend.gemm` on its packed short-K path (x W^T or dy W, K <= 64) against the loop:
   /// batched with strides, row counts that do not split evenly into threads or tiles, beta 0
   /// and 1; and the same call with the path switched off.
   func testShortGemmPathMatchesReference() throws {
-    for (m, n, k, beta) in [(257, 33, 7, Float(0)), (301, 512, 40, 1), (256, 64, 64, 0)] {
-      let (lda, ldb, ldc, batch) = (k + 1, k + 2, n + 3, 2)
-      let (strideA, strideB, strideC) = (m * lda + 5, n * ldb + 3, m * ldc + 1)
+    for (m, n, k, beta, transB) in [
+      (257, 33, 7, Float(0), true), (301, 512, 40, 1, true), (256, 64, 64, 0, true),
+      (263, 192, 64, 0, false), (300, 40, 3, 1, false),
+    ] {
+      let (lda, ldb, ldc, batch) = (k + 1, transB ? k + 2 : n + 2, n + 3, 2)
+      let (strideA, strideC) = (m * lda + 5, m * ldc + 1)
+      let strideB = (transB ? n : k) * ldb + 3
       let a = randoms(batch * strideA, seed: 11)
       let b = randoms(batch * strideB, seed: 12)
       let c0 = randoms(batch * strideC, seed: 13)
@@ -66,7 +70,8 @@ final class PackedGemmTests: XCTestCase {
       for i in 0..<batch {
         let part = reference(
           m: m, n: n, k: k, a: Array(a[(i * strideA)...]), lda: lda,
-          b: Array(b[(i * strideB)...]), ldb: ldb, transB: true, c: Array(c0[(i * strideC)...]),
+          b: Array(b[(i * strideB)...]), ldb: ldb, transB: transB,
+          c: Array(c0[(i * strideC)...]),
           ldc: ldc, accumulate: beta == 1)
         for r in 0..<m {
           for j in 0..<n { expected[i * strideC + r * ldc + j] = part[r * ldc + j] }
@@ -78,12 +83,12 @@ final class PackedGemmTests: XCTestCase {
         let (ba, bb, bc) = (try be.makeBuffer(a), try be.makeBuffer(b), try be.makeBuffer(c0))
         try be.gemm(
           Gemm(
-            transB: true, m: m, n: n, k: k, a: BufferSlice(ba), lda: lda, strideA: strideA,
+            transB: transB, m: m, n: n, k: k, a: BufferSlice(ba), lda: lda, strideA: strideA,
             b: BufferSlice(bb), ldb: ldb, strideB: strideB, beta: beta, c: BufferSlice(bc),
             ldc: ldc, strideC: strideC, batch: batch))
         assertClose(
           try be.download(bc), expected, tolerance: 1e-6,
-          "m=\(m) n=\(n) k=\(k) beta=\(beta) packed=\(packed)")
+          "m=\(m) n=\(n) k=\(k) beta=\(beta) transB=\(transB) packed=\(packed)")
       }
     }
   }

@@ -192,21 +192,24 @@ public final class CPUBackend: ComputeBackend {
 }
 
 extension CPUBackend {
-  /// Products with a short inner dimension against a weight (`x W^T` with K <= 64, such as
-  /// the layer-0 LSTM input projection, K = inputs): OpenBLAS reaches ~60 GFLOP/s there, the
-  /// packed 6 x 16 kernel of the shim more, since W (N x K) packs in microseconds and each
-  /// tile streams A once. Row blocks go to the threads. Returns false where it does not apply.
+  /// Products with a short inner dimension against a weight, `x W^T` or `dy W` with K <= 64
+  /// (the layer-0 LSTM input projection, K = inputs; the TCN's dcol = dy W and the MLP's input
+  /// gradients): OpenBLAS reaches ~60 GFLOP/s there, the packed 6 x 16 kernel of the shim
+  /// more, since W packs in microseconds and each tile streams A once. Row blocks go to the
+  /// threads. Returns false where it does not apply.
   func packedGemm(
     _ g: Gemm, _ a: UnsafeMutablePointer<Float>, _ b: UnsafeMutablePointer<Float>,
     _ c: UnsafeMutablePointer<Float>
   ) throws -> Bool {
-    guard usePackedShortGemm, g.transB, !g.transA, g.k <= 64, g.n >= 32, g.m >= 256,
+    guard usePackedShortGemm, !g.transA, g.k <= 64, g.n >= 32, g.m >= 256,
       g.alpha == 1, g.beta == 0 || g.beta == 1, kf_gemm_packed_vectorised() == 1
     else { return false }
     let perItem = kf_packed_floats(Int32(g.k), Int32(g.n))
     let packed = packedScratch(2, floats: g.batch * perItem)
     for i in 0..<g.batch {
-      kf_pack_b(b + i * g.strideB, Int32(g.ldb), 1, Int32(g.k), Int32(g.n), packed + i * perItem)
+      kf_pack_b(
+        b + i * g.strideB, Int32(g.ldb), g.transB ? 1 : 0, Int32(g.k), Int32(g.n),
+        packed + i * perItem)
     }
     // Row blocks of 6 (the kernel's tile), one contiguous range per thread and item.
     let parts = threads
