@@ -42,8 +42,9 @@ struct MicroBench {
   /// (4 calls each per round, 15 rounds), median per path.
   func shortGemmRows(_ name: String, _ g: Gemm) throws -> [Row] {
     guard let cpu = backend as? CPUBackend else { return [try gemmRow(name, g)] }
-    let saved = cpu.usePackedShortGemm
-    defer { cpu.usePackedShortGemm = saved }
+    let saved = (cpu.usePackedShortGemm, cpu.packedGemmMaxK)
+    defer { (cpu.usePackedShortGemm, cpu.packedGemmMaxK) = saved }
+    cpu.packedGemmMaxK = max(cpu.packedGemmMaxK, g.k)
     var samples: [Bool: [Double]] = [:]
     for round in 0..<16 {
       for packed in [false, true] {
@@ -186,12 +187,24 @@ struct MicroBench {
       try bytesRow("causal_conv_col2im (d=4)", bytes: Double(B * T * C * (K + 1)) * 4) {
         try backend.causalCol2im(col, into: x, shape: conv)
       })
-    rows.append(
-      try gemmRow(
-        "TCN conv forward col W^T",
-        Gemm(
-          transB: true, m: B * T, n: C, k: C * K, a: col, lda: C * K, b: w, ldb: C * K, c: y,
-          ldc: C)))
+    rows += try shortGemmRows(
+      "TCN conv forward col W^T",
+      Gemm(
+        transB: true, m: B * T, n: C, k: C * K, a: col, lda: C * K, b: w, ldb: C * K, c: y,
+        ldc: C))
+    // Layer 1's input projection (K = 2H) and the first MLP layer (K = 2H, N = 128).
+    let x1 = try buffer(2 * B * T * 2 * H)
+    let w1 = try buffer(2 * G * 2 * H)
+    rows += try shortGemmRows(
+      "LSTM layer-1 input projection (2 dirs)",
+      Gemm(
+        transB: true, m: B * T, n: G, k: 2 * H, a: x1, lda: 2 * H, strideA: B * T * 2 * H,
+        b: w1, ldb: 2 * H, strideB: G * 2 * H, c: gates, ldc: G, strideC: B * T * G, batch: 2))
+    rows += try shortGemmRows(
+      "MLP layer 0 (2H -> 128)",
+      Gemm(
+        transB: true, m: B * T, n: 128, k: 2 * H, a: x1, lda: 2 * H, b: w1, ldb: 2 * H,
+        c: gates, ldc: 128))
     rows.append(
       try gemmRow(
         "TCN conv dW = dy^T col",

@@ -52,13 +52,13 @@ final class PackedGemmTests: XCTestCase {
     XCTAssertEqual(kf_gemm_packed_vectorised(), 1, "AVX2/FMA expected on the CI machine")
   }
 
-  /// `CPUBackend.gemm` on its packed short-K path (x W^T or dy W, K <= 64) against the loop:
+  /// `CPUBackend.gemm` on its packed path (x W^T or dy W, K <= 256) against the plain loop:
   /// batched with strides, row counts that do not split evenly into threads or tiles, beta 0
   /// and 1; and the same call with the path switched off.
   func testShortGemmPathMatchesReference() throws {
     for (m, n, k, beta, transB) in [
       (257, 33, 7, Float(0), true), (301, 512, 40, 1, true), (256, 64, 64, 0, true),
-      (263, 192, 64, 0, false), (300, 40, 3, 1, false),
+      (263, 192, 64, 0, false), (300, 40, 3, 1, false), (270, 64, 200, 0, true),
     ] {
       let (lda, ldb, ldc, batch) = (k + 1, transB ? k + 2 : n + 2, n + 3, 2)
       let (strideA, strideC) = (m * lda + 5, m * ldc + 1)

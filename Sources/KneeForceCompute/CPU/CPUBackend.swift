@@ -58,6 +58,10 @@ public final class CPUBackend: ComputeBackend {
   /// (`packedGemm`) rather than OpenBLAS.
   public var usePackedShortGemm = true
 
+  /// The longest inner dimension `packedGemm` takes: up to 256 it measured faster than
+  /// OpenBLAS on every product of the two models (benchmarks/RESULTS.md, micro-benchmarks).
+  public var packedGemmMaxK = 256
+
   /// W_hh of every group packed for `kf_gemm_packed`, one buffer for forward walks and one for
   /// backward walks (each walk packs at its first step: s = 0 forward, s = T-1 backward), and
   /// one for the short-K products of `packedGemm`.
@@ -192,16 +196,17 @@ public final class CPUBackend: ComputeBackend {
 }
 
 extension CPUBackend {
-  /// Products with a short inner dimension against a weight, `x W^T` or `dy W` with K <= 64
-  /// (the layer-0 LSTM input projection, K = inputs; the TCN's dcol = dy W and the MLP's input
-  /// gradients): OpenBLAS reaches ~60 GFLOP/s there, the packed 6 x 16 kernel of the shim
-  /// more, since W packs in microseconds and each tile streams A once. Row blocks go to the
-  /// threads. Returns false where it does not apply.
+  /// Products against a weight with a modest inner dimension, `x W^T` or `dy W` with
+  /// K <= `packedGemmMaxK` (the LSTM input projections, the TCN convolutions and dcol = dy W,
+  /// the MLP layers and input gradients): W packs in microseconds, and the shim's 6 x 16
+  /// kernel beats OpenBLAS on these shapes (most at K = 40, where OpenBLAS reaches ~60
+  /// GFLOP/s). Row blocks go to the threads. Returns false where it does not apply (the
+  /// weight gradients dy^T x stay on OpenBLAS).
   func packedGemm(
     _ g: Gemm, _ a: UnsafeMutablePointer<Float>, _ b: UnsafeMutablePointer<Float>,
     _ c: UnsafeMutablePointer<Float>
   ) throws -> Bool {
-    guard usePackedShortGemm, !g.transA, g.k <= 64, g.n >= 32, g.m >= 256,
+    guard usePackedShortGemm, !g.transA, g.k <= packedGemmMaxK, g.n >= 32, g.m >= 256,
       g.alpha == 1, g.beta == 0 || g.beta == 1, kf_gemm_packed_vectorised() == 1
     else { return false }
     let perItem = kf_packed_floats(Int32(g.k), Int32(g.n))
