@@ -18,6 +18,9 @@ dropout="${DROPOUT:-0.1}"
 sizes="${SIZES:-}"
 folds="${FOLDS:-1}"
 models="${MODELS:-bilstm_mlp tcn}"
+# OPENBLAS_TOO=1 also runs our CPU backend with its own kernels switched off (every GEMM on
+# OpenBLAS: the engine before the packed kernels), in the same rotation.
+openblas_too="${OPENBLAS_TOO:-0}"
 out="benchmarks/out/$(date -u +%Y%m%dT%H%M%SZ)"
 mkdir -p "$out"
 swift build -c release --static-swift-stdlib --product kneeforce >/dev/null
@@ -27,6 +30,12 @@ for r in $(seq 1 "$repeats"); do
     echo "== repeat $r/$repeats: $model (kneeforce, $devices)"
     "$bin" bench --model "$model" --devices "$devices" --epochs 2 --inference-repeats 2 \
       --dropout "$dropout" --folds "$folds" $sizes --json "$out/kneeforce-$model-$r.json"
+    if [ "$openblas_too" = 1 ]; then
+      echo "== repeat $r/$repeats: $model (kneeforce, OpenBLAS only)"
+      KNEEFORCE_RECURRENT_KERNEL=blas KNEEFORCE_WEIGHT_GEMM=blas \
+        "$bin" bench --model "$model" --devices "$devices" --epochs 2 --inference-repeats 2 \
+        --dropout "$dropout" --folds "$folds" $sizes --json "$out/openblas-$model-$r.json"
+    fi
     echo "== repeat $r/$repeats: $model (pytorch, $threads threads)"
     python3 benchmarks/pytorch_baseline.py --model "$model" --threads "$threads" --epochs 2 \
       --warmup 1 --inference-repeats 2 --dropout "$dropout" $sizes --json "$out/pytorch-$model-$r.json"

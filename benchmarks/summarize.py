@@ -18,12 +18,13 @@ def main() -> None:
     folder = sys.argv[1]
     ours: dict[tuple[str, str, int], dict[int, dict]] = {}
     torch: dict[str, dict[int, dict]] = {}
-    for path in sorted(glob.glob(os.path.join(folder, "kneeforce-*.json"))):
-        repeat = int(re.search(r"-(\d+)\.json$", path).group(1))
-        with open(path) as f:
-            for r in json.load(f)["results"]:
-                key = (r["model"], r["device"], r.get("folds", 1))
-                ours.setdefault(key, {})[repeat] = r
+    for prefix, label in [("kneeforce", ""), ("openblas", " (OpenBLAS only)")]:
+        for path in sorted(glob.glob(os.path.join(folder, f"{prefix}-*.json"))):
+            repeat = int(re.search(r"-(\d+)\.json$", path).group(1))
+            with open(path) as f:
+                for r in json.load(f)["results"]:
+                    key = (r["model"], r["device"] + label, r.get("folds", 1))
+                    ours.setdefault(key, {})[repeat] = r
     for path in sorted(glob.glob(os.path.join(folder, "pytorch-*.json"))):
         repeat = int(re.search(r"-(\d+)\.json$", path).group(1))
         with open(path) as f:

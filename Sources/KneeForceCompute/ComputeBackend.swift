@@ -214,7 +214,9 @@ public protocol ComputeBackend: AnyObject {
 
   /// One forward step of the recurrence: `gh[g] = h_{s-1}[g] W_hh[g]^T` (zero at s = 0) for
   /// every group, then `lstmGatesForward`. Backends may fuse the two (the CPU backend runs each
-  /// direction's GEMM and cell on one thread, with no hand-off in between).
+  /// direction's GEMM and cell on one thread, with no hand-off in between) and may keep W_hh
+  /// in a packed form from the walk's first step (s = 0 here, s = T-1 in `lstmBackwardStep`)
+  /// to its last: `weightHH` must not change during a walk.
   func lstmForwardStep(
     shape: LSTMShape, step: Int, weightHH: BufferSlice, gx: BufferSlice, gh: BufferSlice,
     biasIH: BufferSlice, biasHH: BufferSlice, cell: BufferSlice, hprev: BufferSlice,

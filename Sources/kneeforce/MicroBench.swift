@@ -38,17 +38,17 @@ struct MicroBench {
     return Row(name: name, microseconds: us, rate: String(format: "%.1f GFLOP/s", flops / us / 1e3))
   }
 
-  /// The same GEMM on the CPU backend's packed short-K path and on OpenBLAS, taking turns
+  /// The same GEMM on the CPU backend's packed-weight path (`packedGemm`) and on OpenBLAS, taking turns
   /// (4 calls each per round, 15 rounds), median per path.
-  func shortGemmRows(_ name: String, _ g: Gemm) throws -> [Row] {
+  func packedGemmRows(_ name: String, _ g: Gemm) throws -> [Row] {
     guard let cpu = backend as? CPUBackend else { return [try gemmRow(name, g)] }
-    let saved = (cpu.usePackedShortGemm, cpu.packedGemmMaxK)
-    defer { (cpu.usePackedShortGemm, cpu.packedGemmMaxK) = saved }
+    let saved = (cpu.usePackedGemm, cpu.packedGemmMaxK)
+    defer { (cpu.usePackedGemm, cpu.packedGemmMaxK) = saved }
     cpu.packedGemmMaxK = max(cpu.packedGemmMaxK, g.k)
     var samples: [Bool: [Double]] = [:]
     for round in 0..<16 {
       for packed in [false, true] {
-        cpu.usePackedShortGemm = packed
+        cpu.usePackedGemm = packed
         let start = Date()
         for _ in 0..<4 { try cpu.gemm(g) }
         if round > 0 { samples[packed, default: []].append(Date().timeIntervalSince(start) / 4) }
@@ -91,7 +91,7 @@ struct MicroBench {
     let dc = try buffer(2 * B * H)
     let dw = try buffer(2 * G * max(I, H))
     var rows: [Row] = []
-    rows += try shortGemmRows(
+    rows += try packedGemmRows(
       "LSTM input projection (2 dirs)",
       Gemm(
         transB: true, m: B * T, n: G, k: I, a: xs, lda: I, strideA: B * T * I, b: wih, ldb: I,
@@ -187,7 +187,7 @@ struct MicroBench {
       try bytesRow("causal_conv_col2im (d=4)", bytes: Double(B * T * C * (K + 1)) * 4) {
         try backend.causalCol2im(col, into: x, shape: conv)
       })
-    rows += try shortGemmRows(
+    rows += try packedGemmRows(
       "TCN conv forward col W^T",
       Gemm(
         transB: true, m: B * T, n: C, k: C * K, a: col, lda: C * K, b: w, ldb: C * K, c: y,
@@ -195,12 +195,12 @@ struct MicroBench {
     // Layer 1's input projection (K = 2H) and the first MLP layer (K = 2H, N = 128).
     let x1 = try buffer(2 * B * T * 2 * H)
     let w1 = try buffer(2 * G * 2 * H)
-    rows += try shortGemmRows(
+    rows += try packedGemmRows(
       "LSTM layer-1 input projection (2 dirs)",
       Gemm(
         transB: true, m: B * T, n: G, k: 2 * H, a: x1, lda: 2 * H, strideA: B * T * 2 * H,
         b: w1, ldb: 2 * H, strideB: G * 2 * H, c: gates, ldc: G, strideC: B * T * G, batch: 2))
-    rows += try shortGemmRows(
+    rows += try packedGemmRows(
       "MLP layer 0 (2H -> 128)",
       Gemm(
         transB: true, m: B * T, n: 128, k: 2 * H, a: x1, lda: 2 * H, b: w1, ldb: 2 * H,
@@ -211,7 +211,7 @@ struct MicroBench {
         Gemm(
           transA: true, m: C, n: C * K, k: B * T, a: y, lda: C, b: col, ldb: C * K, c: w,
           ldc: C * K)))
-    rows += try shortGemmRows(
+    rows += try packedGemmRows(
       "TCN conv dcol = dy W",
       Gemm(m: B * T, n: C * K, k: C, a: y, lda: C, b: w, ldb: C * K, c: col, ldc: C * K))
     let n = B * T * C

@@ -10,7 +10,7 @@ import XCTest
 final class CPUKernelChoiceTests: XCTestCase {
   func run(_ config: ModelConfig, packed: Bool) throws -> [String: [Float]] {
     let backend = CPUBackend()
-    backend.usePackedShortGemm = packed
+    backend.usePackedGemm = packed
     backend.recurrentKernel = packed ? .packed : .blas
     let (batch, steps) = (5, 61)
     let model = try makeModel(config, backend: backend, models: 2, seed: 3)

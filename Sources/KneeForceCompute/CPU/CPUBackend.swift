@@ -56,7 +56,7 @@ public final class CPUBackend: ComputeBackend {
 
   /// Whether `gemm` runs products with K <= 64 against a weight on the packed kernel
   /// (`packedGemm`) rather than OpenBLAS.
-  public var usePackedShortGemm = true
+  public var usePackedGemm = true
 
   /// The longest inner dimension `packedGemm` takes: up to 256 it measured faster than
   /// OpenBLAS on every product of the two models (benchmarks/RESULTS.md, micro-benchmarks).
@@ -64,20 +64,25 @@ public final class CPUBackend: ComputeBackend {
 
   /// W_hh of every group packed for `kf_gemm_packed`, one buffer for forward walks and one for
   /// backward walks (each walk packs at its first step: s = 0 forward, s = T-1 backward), and
-  /// one for the short-K products of `packedGemm`.
+  /// one for the products of `packedGemm`.
   var packedRecurrent: [Int: HostBuffer] = [:]
 
   public init(threads: Int? = nil) {
     self.threads = max(1, threads ?? ProcessInfo.processInfo.activeProcessorCount)
     kf_blas_set_threads(1)
+    // Without AVX2/FMA the packed kernel runs its scalar loop: OpenBLAS is faster there.
+    if kf_gemm_packed_vectorised() == 0 {
+      recurrentKernel = .blas
+      usePackedGemm = false
+    }
     // A developer switch for A/B measurements of whole epochs (benchmarks/RESULTS.md).
     if let name = ProcessInfo.processInfo.environment["KNEEFORCE_RECURRENT_KERNEL"],
       let kernel = RecurrentKernel(rawValue: name)
     {
       recurrentKernel = kernel
     }
-    if ProcessInfo.processInfo.environment["KNEEFORCE_SHORT_GEMM"] == "blas" {
-      usePackedShortGemm = false
+    if ProcessInfo.processInfo.environment["KNEEFORCE_WEIGHT_GEMM"] == "blas" {
+      usePackedGemm = false
     }
   }
 
@@ -206,8 +211,8 @@ extension CPUBackend {
     _ g: Gemm, _ a: UnsafeMutablePointer<Float>, _ b: UnsafeMutablePointer<Float>,
     _ c: UnsafeMutablePointer<Float>
   ) throws -> Bool {
-    guard usePackedShortGemm, !g.transA, g.k <= packedGemmMaxK, g.n >= 32, g.m >= 256,
-      g.alpha == 1, g.beta == 0 || g.beta == 1, kf_gemm_packed_vectorised() == 1
+    guard usePackedGemm, !g.transA, g.k <= packedGemmMaxK, g.n >= 32, g.m >= 256,
+      g.alpha == 1, g.beta == 0 || g.beta == 1
     else { return false }
     let perItem = kf_packed_floats(Int32(g.k), Int32(g.n))
     let packed = packedScratch(2, floats: g.batch * perItem)
