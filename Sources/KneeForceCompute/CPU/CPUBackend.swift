@@ -54,7 +54,7 @@ public final class CPUBackend: ComputeBackend {
 
   public var recurrentKernel = RecurrentKernel.packed
 
-  /// Whether `gemm` runs products with K <= 64 against a weight on the packed kernel
+  /// Whether `gemm` runs products against a weight (K <= `packedGemmMaxK`) on the packed kernel
   /// (`packedGemm`) rather than OpenBLAS.
   public var usePackedGemm = true
 
