@@ -94,6 +94,13 @@ struct BenchCommand: ParsableCommand {
     help: "Time the single operations of a training step (GEMM paths and kernels) instead.")
   var micro = false
 
+  @Flag(
+    help: ArgumentHelp(
+      "After one warm-up epoch, read 'train' / 'infer' / 'quit' lines on stdin and answer each "
+        + "with the seconds of one epoch / inference pass (one model, the first device and fold "
+        + "count; benchmarks/alternate.py alternates it with the PyTorch baseline)."))
+  var serve = false
+
   enum ModelChoice: String, ExpressibleByArgument, CaseIterable {
     case bilstmMLP = "bilstm_mlp"
     case tcn
@@ -194,6 +201,26 @@ struct BenchCommand: ParsableCommand {
     var rng = SplitMix64(seed: 1)
     let x = (0..<(sequences * length * channels)).map { _ in rng.nextGaussian() }
     let y = (0..<(sequences * length * 3)).map { _ in rng.nextGaussian() }
+    if serve {
+      let backend: ComputeBackend =
+        selections[0] == .cpu && threads != nil
+        ? CPUBackend(threads: threads) : try makeBackend(selections[0])
+      let session = try BenchSession(
+        self, configs[0], backend: backend, folds: folds.values[0], x: x, y: y)
+      try session.epoch()
+      try session.inferencePass()
+      print("ready kneeforce \(configs[0].model.rawValue) \(backend.deviceName)")
+      while let line = readLine() {
+        switch line.trimmingCharacters(in: .whitespaces) {
+        case "train": print(String(format: "%.6f", try session.timed { try session.epoch() }))
+        case "infer":
+          print(String(format: "%.6f", try session.timed { try session.inferencePass() }))
+        case "quit": return
+        default: print("error: unknown command \(line)")
+        }
+      }
+      return
+    }
     var results: [[String: Any]] = []
     print(
       "config: \(sequences) sequences x \(length) steps x \(channels) inputs, batch \(batch); "
@@ -263,65 +290,14 @@ struct BenchCommand: ParsableCommand {
   func measure(
     _ config: ModelConfig, backend: ComputeBackend, folds: Int, x: [Float], y: [Float]
   ) throws -> Measurement {
-    let model = try makeModel(config, backend: backend, models: folds, seed: 0)
-    let data = try DeviceSequences(
-      backend: backend, x: x, y: y, count: sequences, steps: length, inputs: channels,
-      outputs: 3)
-    var options = TrainingOptions()
-    options.batchSize = batch
-    let trainer = Trainer(model: model, options: options)
-    let lockstep = try Lockstep(
-      model: model, backend: backend, x: x, y: y, count: sequences, steps: length,
-      inputs: channels, batch: batch)
-    func epoch() throws {
-      if folds == 1 {
-        try trainer.epoch(data)
-      } else {
-        try lockstep.epoch()
-      }
-    }
-    let warmStart = Date()
-    try epoch()
-    try backend.synchronize()
-    let warmup = Date().timeIntervalSince(warmStart)
-    var times: [Double] = []
+    let session = try BenchSession(self, config, backend: backend, folds: folds, x: x, y: y)
+    let warmup = try session.timed { try session.epoch() }
     backend.gemmFLOPs = 0
-    for _ in 0..<epochs {
-      let start = Date()
-      try epoch()
-      try backend.synchronize()
-      times.append(Date().timeIntervalSince(start))
-    }
+    let times = try (0..<epochs).map { _ in try session.timed { try session.epoch() } }
     let flopsPerEpoch = backend.gemmFLOPs / Double(max(epochs, 1))
-    // Inference: the sequences in order, each batch a slice of the data (every fold model
-    // sees the same batch), dropout off, nothing saved; one untimed pass first.
-    let xAll = try backend.makeBuffer(x)
-    let all = try backend.makeBuffer(count: folds * batch * length * channels)
-    func inferencePass() throws {
-      for start in stride(from: 0, to: sequences, by: batch) {
-        let rows = min(batch, sequences - start)
-        let input: BufferSlice
-        if folds == 1 {
-          input = BufferSlice(xAll, offset: start * length * channels)
-        } else {
-          for m in 0..<folds {
-            try backend.copy(
-              from: BufferSlice(xAll, offset: start * length * channels),
-              to: BufferSlice(all, offset: m * rows * length * channels),
-              count: rows * length * channels)
-          }
-          input = BufferSlice(all)
-        }
-        _ = try model.infer(input, batch: rows, steps: length)
-      }
-      try backend.synchronize()
-    }
-    try inferencePass()
-    var inference: [Double] = []
-    for _ in 0..<inferenceRepeats {
-      let start = Date()
-      try inferencePass()
-      inference.append(Date().timeIntervalSince(start))
+    try session.inferencePass()  // untimed, as the PyTorch baseline's first eval pass
+    let inference = try (0..<inferenceRepeats).map { _ in
+      try session.timed { try session.inferencePass() }
     }
     let epoch = median(times)
     let infer = median(inference)
@@ -330,6 +306,85 @@ struct BenchCommand: ParsableCommand {
       trainRate: Double(folds * sequences) / epoch, inference: inference,
       inferRate: Double(folds * sequences) / infer,
       gflops: flopsPerEpoch / epoch / 1e9, flopsPerEpoch: flopsPerEpoch)
+  }
+}
+
+/// One model (or K fold models in lockstep) on one backend with its data: training epochs
+/// through the real Trainer (K = 1) or `Lockstep`, and inference passes over the data in order,
+/// each batch a slice of it, dropout off, nothing saved (`SequenceModel.infer`).
+final class BenchSession {
+  let backend: ComputeBackend
+  let model: SequenceModel
+  let data: DeviceSequences
+  let trainer: Trainer
+  let lockstep: Lockstep
+  let xAll: DeviceBuffer
+  let foldInput: DeviceBuffer
+  let folds: Int
+  let sequences: Int
+  let length: Int
+  let channels: Int
+  let batch: Int
+
+  init(
+    _ bench: BenchCommand, _ config: ModelConfig, backend: ComputeBackend, folds: Int,
+    x: [Float], y: [Float]
+  ) throws {
+    self.backend = backend
+    self.folds = folds
+    (sequences, length, channels, batch) = (
+      bench.sequences, bench.length, bench.channels, bench.batch
+    )
+    model = try makeModel(config, backend: backend, models: folds, seed: 0)
+    data = try DeviceSequences(
+      backend: backend, x: x, y: y, count: sequences, steps: length, inputs: channels,
+      outputs: 3)
+    var options = TrainingOptions()
+    options.batchSize = batch
+    trainer = Trainer(model: model, options: options)
+    lockstep = try Lockstep(
+      model: model, backend: backend, x: x, y: y, count: sequences, steps: length,
+      inputs: channels, batch: batch)
+    xAll = try backend.makeBuffer(x)
+    foldInput = try backend.makeBuffer(count: folds * batch * length * channels)
+  }
+
+  /// Seconds `body` takes, the device's queue drained.
+  func timed(_ body: () throws -> Void) throws -> Double {
+    let start = Date()
+    try body()
+    try backend.synchronize()
+    return Date().timeIntervalSince(start)
+  }
+
+  func epoch() throws {
+    if folds == 1 {
+      try trainer.epoch(data)
+    } else {
+      try lockstep.epoch()
+    }
+  }
+
+  /// The sequences in order, each batch a slice of the data (every fold model sees the same
+  /// batch), dropout off, nothing saved.
+  func inferencePass() throws {
+    for start in stride(from: 0, to: sequences, by: batch) {
+      let rows = min(batch, sequences - start)
+      let input: BufferSlice
+      if folds == 1 {
+        input = BufferSlice(xAll, offset: start * length * channels)
+      } else {
+        for m in 0..<folds {
+          try backend.copy(
+            from: BufferSlice(xAll, offset: start * length * channels),
+            to: BufferSlice(foldInput, offset: m * rows * length * channels),
+            count: rows * length * channels)
+        }
+        input = BufferSlice(foldInput)
+      }
+      _ = try model.infer(input, batch: rows, steps: length)
+    }
+    try backend.synchronize()
   }
 }
 
