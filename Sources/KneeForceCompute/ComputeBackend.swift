@@ -227,6 +227,19 @@ public protocol ComputeBackend: AnyObject {
     dOutput: BufferSlice, dhRecurrent: BufferSlice, dCell: BufferSlice, dGates: BufferSlice)
     throws
 
+  /// The whole forward recurrence, s = 0 ..< T: what `lstmForwardStep` does at each step.
+  /// The CPU backend runs each group's (direction's, fold model's) walk on one thread from
+  /// start to end, with no hand-off between steps; other backends loop over the steps.
+  func lstmForwardWalk(
+    shape: LSTMShape, weightHH: BufferSlice, gx: BufferSlice, gh: BufferSlice,
+    biasIH: BufferSlice, biasHH: BufferSlice, cell: BufferSlice, hprev: BufferSlice,
+    output: BufferSlice) throws
+  /// The whole backward recurrence, s = T-1 down to 0: `lstmBackwardStep` at each step.
+  func lstmBackwardWalk(
+    shape: LSTMShape, weightHH: BufferSlice, gates: BufferSlice, cell: BufferSlice,
+    dOutput: BufferSlice, dhRecurrent: BufferSlice, dCell: BufferSlice, dGates: BufferSlice)
+    throws
+
   /// Dilated causal im2col: `col[m][b][t][c*K+k] = x[m][b][t-(K-1-k)*d][c]` (0 before t=0).
   func causalIm2col(_ x: BufferSlice, into col: BufferSlice, shape: ConvShape) throws
   /// The adjoint of `causalIm2col`: `dx[m][b][t][c] = sum_k dcol[m][b][t+(K-1-k)*d][c*K+k]`.
@@ -259,6 +272,29 @@ extension ComputeBackend {
 }
 
 extension ComputeBackend {
+  public func lstmForwardWalk(
+    shape: LSTMShape, weightHH: BufferSlice, gx: BufferSlice, gh: BufferSlice,
+    biasIH: BufferSlice, biasHH: BufferSlice, cell: BufferSlice, hprev: BufferSlice,
+    output: BufferSlice
+  ) throws {
+    for s in 0..<shape.steps {
+      try lstmForwardStep(
+        shape: shape, step: s, weightHH: weightHH, gx: gx, gh: gh, biasIH: biasIH,
+        biasHH: biasHH, cell: cell, hprev: hprev, output: output)
+    }
+  }
+
+  public func lstmBackwardWalk(
+    shape: LSTMShape, weightHH: BufferSlice, gates: BufferSlice, cell: BufferSlice,
+    dOutput: BufferSlice, dhRecurrent: BufferSlice, dCell: BufferSlice, dGates: BufferSlice
+  ) throws {
+    for s in stride(from: shape.steps - 1, through: 0, by: -1) {
+      try lstmBackwardStep(
+        shape: shape, step: s, weightHH: weightHH, gates: gates, cell: cell, dOutput: dOutput,
+        dhRecurrent: dhRecurrent, dCell: dCell, dGates: dGates)
+    }
+  }
+
   /// The unfused step: one strided-batched GEMM over all groups, then the cell kernel.
   public func lstmForwardStep(
     shape: LSTMShape, step s: Int, weightHH: BufferSlice, gx: BufferSlice, gh: BufferSlice,

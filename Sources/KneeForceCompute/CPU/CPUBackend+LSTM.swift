@@ -270,6 +270,80 @@ extension CPUBackend {
     }
   }
 
+  /// Each thread walks whole groups through all T steps: one hand-off per walk instead of one
+  /// per step, which at the sweep's sizes (B = 32, H = 64: ~20 us of work per step) is most of
+  /// a step's cost. W_hh is packed once per group at the start.
+  public func lstmForwardWalk(
+    shape: LSTMShape, weightHH: BufferSlice, gx: BufferSlice, gh: BufferSlice,
+    biasIH: BufferSlice, biasHH: BufferSlice, cell: BufferSlice, hprev: BufferSlice,
+    output: BufferSlice
+  ) throws {
+    let (B, T, H, G) = (shape.batch, shape.steps, shape.hidden, shape.gates)
+    let groups = shape.groups
+    let rows = try (0..<T).map { s in
+      try gatesForwardRow(
+        shape: shape, step: s, gx: gx, gh: gh, biasIH: biasIH, biasHH: biasHH, cell: cell,
+        hprev: hprev, output: output)
+    }
+    let pw = try pointer(weightHH, groups * G * H, "lstmForwardWalk weightHH")
+    let ph = try pointer(hprev, groups * B * T * H, "lstmForwardWalk hprev")
+    let pgh = try pointer(gh, groups * B * G, "lstmForwardWalk gh")
+    gemmFLOPs += 2 * Double(B * G * H * groups) * Double(T - 1)
+    let perGroup = kf_packed_floats(Int32(H), Int32(G))
+    let packed = packedScratch(0, floats: groups * perGroup)
+    parallel(min(threads, groups)) { part in
+      for g in stride(from: part, to: groups, by: min(threads, groups)) {
+        let wg = pw + g * G * H
+        let pg = packed + g * perGroup
+        if recurrentKernel != .blas { kf_pack_b(wg, Int32(H), 1, Int32(H), Int32(G), pg) }
+        for s in 0..<T {
+          if s == 0 {
+            (pgh + g * B * G).update(repeating: 0, count: B * G)
+          } else {
+            recurrentProduct(
+              rows: B, n: G, k: H, a: ph + g * B * T * H + s * H, lda: T * H, w: wg,
+              transW: true, packed: pg, c: pgh + g * B * G)
+          }
+          for b in 0..<B { rows[s](g * B + b) }
+        }
+      }
+    }
+  }
+
+  public func lstmBackwardWalk(
+    shape: LSTMShape, weightHH: BufferSlice, gates: BufferSlice, cell: BufferSlice,
+    dOutput: BufferSlice, dhRecurrent: BufferSlice, dCell: BufferSlice, dGates: BufferSlice
+  ) throws {
+    let (B, T, H, G) = (shape.batch, shape.steps, shape.hidden, shape.gates)
+    let groups = shape.groups
+    let rows = try (0..<T).map { s in
+      try gatesBackwardRow(
+        shape: shape, step: s, gates: gates, cell: cell, dOutput: dOutput,
+        dhRecurrent: dhRecurrent, dCell: dCell, dGates: dGates)
+    }
+    let pw = try pointer(weightHH, groups * G * H, "lstmBackwardWalk weightHH")
+    let pdg = try pointer(dGates, groups * B * T * G, "lstmBackwardWalk dGates")
+    let pdh = try pointer(dhRecurrent, groups * B * H, "lstmBackwardWalk dhRecurrent")
+    gemmFLOPs += 2 * Double(B * G * H * groups) * Double(T - 1)
+    let perGroup = kf_packed_floats(Int32(G), Int32(H))
+    let packed = packedScratch(1, floats: groups * perGroup)
+    parallel(min(threads, groups)) { part in
+      for g in stride(from: part, to: groups, by: min(threads, groups)) {
+        let wg = pw + g * G * H
+        let pg = packed + g * perGroup
+        if recurrentKernel != .blas { kf_pack_b(wg, Int32(H), 0, Int32(G), Int32(H), pg) }
+        for s in stride(from: T - 1, through: 0, by: -1) {
+          for b in 0..<B { rows[s](g * B + b) }
+          if s > 0 {
+            recurrentProduct(
+              rows: B, n: H, k: G, a: pdg + g * B * T * G + s * G, lda: T * G, w: wg,
+              transW: false, packed: pg, c: pdh + g * B * H)
+          }
+        }
+      }
+    }
+  }
+
   /// One work item per (group, sequence) row, in `threads` contiguous chunks; small steps run
   /// on the calling thread, where a hand-off would cost more than the work.
   @inline(__always)
