@@ -26,13 +26,13 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
   ],
   targets: [
-    // C shim over OpenCL 1.2, CLBlast's C API and CBLAS (OpenBLAS).
+    // C shim over OpenCL 1.2, CLBlast's C API and CBLAS (OpenBLAS). Only OpenBLAS is linked:
+    // the shim opens OpenCL and CLBlast at run time (dlopen), so one executable runs on nodes
+    // without them (CPU backend) and uses OpenCL where it exists.
     .target(
       name: "CKneeForce",
       cSettings: [.define("CL_TARGET_OPENCL_VERSION", to: "120")],
-      linkerSettings: [
-        .linkedLibrary("OpenCL"), .linkedLibrary("clblast"), .linkedLibrary("openblas"),
-      ]
+      linkerSettings: [.linkedLibrary("openblas"), .linkedLibrary("dl")]
     ),
     // The one atomic writer, output-folder markers, exit statuses, signal clean-up.
     .target(name: "KneeForceFiles"),
@@ -66,7 +66,8 @@ let package = Package(
     // Helpers for tests that run the `kneeforce` executable (used by test targets only).
     .target(name: "KneeForceTestSupport", path: "Tests/KneeForceTestSupport"),
     .testTarget(
-      name: "KneeForceComputeTests", dependencies: ["KneeForceCompute", "KneeForceTestSupport"]),
+      name: "KneeForceComputeTests",
+      dependencies: ["KneeForceCompute", "CKneeForce", "KneeForceTestSupport"]),
     .testTarget(
       name: "KneeForceModelsTests",
       dependencies: ["KneeForceModels", "KneeForceCompute", "SafeTensors"],

@@ -7,12 +7,18 @@
 //   dh_rec  [groups][B][H]     dGates_{s+1} W_hh from the previous backward GEMM (0 at T-1)
 //   d_cell  [groups][B][H]     running dL/dc, carried from step s+1 to s (0 at T-1)
 //   d_gates [groups][B][T][G]  gradient of the gate pre-activations; after the loop one GEMM
-//                              each gives dW_ih, dW_hh and the input gradient. It may be the
-//                              gates buffer itself: each work-item reads its four gate values
-//                              before writing the same four positions.
+//                              each gives dW_ih, dW_hh and the input gradient.
+//
+// Aliasing: BidirectionalLSTM passes the same buffer (and offset) as `gates` and `d_gates`, so
+// the gradients overwrite the activations in place. Both pointers are therefore declared
+// writable and neither `const` nor `restrict`: the compiler must assume they alias. It is safe
+// because each work-item reads its own four gate values before writing the same four
+// positions, and no other work-item reads or writes them; the forward activations of step s
+// are gone afterwards (a backward needs a fresh saving forward). LSTMKernelTests
+// (testLSTMGatesBackwardInPlace) runs the walk both aliased and on separate buffers.
 // Global size: groups * B * H.
 __kernel void lstm_gates_backward(const int B, const int T, const int H, const int s,
-                                  __global const float *gates, __global const float *cell,
+                                  __global float *gates, __global const float *cell,
                                   __global const float *d_out, __global const float *dh_rec,
                                   __global float *d_cell, __global float *d_gates,
                                   const int gates_off, const int cell_off, const int d_out_off,
@@ -28,7 +34,7 @@ __kernel void lstm_gates_backward(const int B, const int T, const int H, const i
   const int t = d == 0 ? s : T - 1 - s;
   const int G = 4 * H;
 
-  __global const float *act = gates + gates_off + ((g * B + b) * T + s) * G;
+  __global float *act = gates + gates_off + ((g * B + b) * T + s) * G;
   __global float *dact = d_gates + d_gates_off + ((g * B + b) * T + s) * G;
   __global const float *c = cell + cell_off + ((g * B + b) * T + s) * H;
   const float i = act[j];

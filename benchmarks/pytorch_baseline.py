@@ -60,6 +60,10 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--inference-repeats", type=int, default=3, help="timed inference passes")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", help="write the raw timings and configuration here")
+    parser.add_argument(
+        "--serve", action="store_true",
+        help="after the warm-up, read 'train' / 'infer' / 'quit' lines on stdin and answer "
+        "each with the seconds of one epoch / inference pass (benchmarks/alternate.py)")
     args = parser.parse_args()
     if args.epochs < 1 or args.inference_repeats < 1 or args.warmup < 0:
         parser.error("--epochs and --inference-repeats must be >= 1, --warmup >= 0")
@@ -109,6 +113,24 @@ def main() -> None:
             for begin in range(0, args.sequences, args.batch):
                 model(x[begin : begin + args.batch])
         return time.perf_counter() - start
+
+    if args.serve:
+        for _ in range(args.warmup):
+            train_epoch()
+        inference_pass()
+        print(f"ready pytorch {torch.__version__} {args.model} {torch.get_num_threads()} threads",
+              flush=True)
+        for line in sys.stdin:
+            command = line.strip()
+            if command == "train":
+                print(f"{train_epoch()[0]:.6f}", flush=True)
+            elif command == "infer":
+                print(f"{inference_pass():.6f}", flush=True)
+            elif command == "quit":
+                return
+            else:
+                print(f"error: unknown command {command!r}", flush=True)
+        return
 
     warmup_seconds, epoch_seconds, losses = [], [], []
     for _ in range(args.warmup):

@@ -12,14 +12,14 @@ export POCL_CACHE_DIR="${POCL_CACHE_DIR:-$PWD/.kneeforce-cache/pocl}"
 export KNEEFORCE_CACHE_DIR="${KNEEFORCE_CACHE_DIR:-$PWD/.kneeforce-cache/programs}"
 echo "== build (release)"
 start=$(date +%s)
-if ! swift build -c release --product kneeforce >/tmp/kneeforce-release-build.log 2>&1; then
+if ! swift build -c release --static-swift-stdlib --product kneeforce >/tmp/kneeforce-release-build.log 2>&1; then
   tail -40 /tmp/kneeforce-release-build.log >&2
   echo "build failed" >&2
   exit 1
 fi
 grep -E "warning: |Build" /tmp/kneeforce-release-build.log || true
 echo "build: $(( $(date +%s) - start )) s"
-bin="$(swift build -c release --show-bin-path)/kneeforce"
+bin="$(swift build -c release --static-swift-stdlib --show-bin-path)/kneeforce"
 "$bin" devices --no-check | head -20
 echo
 exec "$bin" demo "$@"

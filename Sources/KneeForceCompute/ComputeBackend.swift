@@ -205,14 +205,18 @@ public protocol ComputeBackend: AnyObject {
   func lstmGatesForward(
     shape: LSTMShape, step: Int, gx: BufferSlice, gh: BufferSlice, biasIH: BufferSlice,
     biasHH: BufferSlice, cell: BufferSlice, hprev: BufferSlice, output: BufferSlice) throws
-  /// Backward of the fused cell at step `s`; see Kernels/lstm_gates_backward.cl.
+  /// Backward of the fused cell at step `s`; see Kernels/lstm_gates_backward.cl. `dGates` may
+  /// be `gates` itself (same buffer and offset): the gradients then overwrite the activations
+  /// in place, which is what the LSTM layer does.
   func lstmGatesBackward(
     shape: LSTMShape, step: Int, gates: BufferSlice, cell: BufferSlice, dOutput: BufferSlice,
     dhRecurrent: BufferSlice, dCell: BufferSlice, dGates: BufferSlice) throws
 
   /// One forward step of the recurrence: `gh[g] = h_{s-1}[g] W_hh[g]^T` (zero at s = 0) for
   /// every group, then `lstmGatesForward`. Backends may fuse the two (the CPU backend runs each
-  /// direction's GEMM and cell on one thread, with no hand-off in between).
+  /// direction's GEMM and cell on one thread, with no hand-off in between) and may keep W_hh
+  /// in a packed form from the walk's first step (s = 0 here, s = T-1 in `lstmBackwardStep`)
+  /// to its last: `weightHH` must not change during a walk.
   func lstmForwardStep(
     shape: LSTMShape, step: Int, weightHH: BufferSlice, gx: BufferSlice, gh: BufferSlice,
     biasIH: BufferSlice, biasHH: BufferSlice, cell: BufferSlice, hprev: BufferSlice,
@@ -220,6 +224,19 @@ public protocol ComputeBackend: AnyObject {
   /// One backward step: `lstmGatesBackward`, then (for s > 0) `dh[g] = dGates_s[g] W_hh[g]`.
   func lstmBackwardStep(
     shape: LSTMShape, step: Int, weightHH: BufferSlice, gates: BufferSlice, cell: BufferSlice,
+    dOutput: BufferSlice, dhRecurrent: BufferSlice, dCell: BufferSlice, dGates: BufferSlice)
+    throws
+
+  /// The whole forward recurrence, s = 0 ..< T: what `lstmForwardStep` does at each step.
+  /// The CPU backend runs each group's (direction's, fold model's) walk on one thread from
+  /// start to end, with no hand-off between steps; other backends loop over the steps.
+  func lstmForwardWalk(
+    shape: LSTMShape, weightHH: BufferSlice, gx: BufferSlice, gh: BufferSlice,
+    biasIH: BufferSlice, biasHH: BufferSlice, cell: BufferSlice, hprev: BufferSlice,
+    output: BufferSlice) throws
+  /// The whole backward recurrence, s = T-1 down to 0: `lstmBackwardStep` at each step.
+  func lstmBackwardWalk(
+    shape: LSTMShape, weightHH: BufferSlice, gates: BufferSlice, cell: BufferSlice,
     dOutput: BufferSlice, dhRecurrent: BufferSlice, dCell: BufferSlice, dGates: BufferSlice)
     throws
 
@@ -369,6 +386,29 @@ extension ComputeBackend {
 }
 
 extension ComputeBackend {
+  public func lstmForwardWalk(
+    shape: LSTMShape, weightHH: BufferSlice, gx: BufferSlice, gh: BufferSlice,
+    biasIH: BufferSlice, biasHH: BufferSlice, cell: BufferSlice, hprev: BufferSlice,
+    output: BufferSlice
+  ) throws {
+    for s in 0..<shape.steps {
+      try lstmForwardStep(
+        shape: shape, step: s, weightHH: weightHH, gx: gx, gh: gh, biasIH: biasIH,
+        biasHH: biasHH, cell: cell, hprev: hprev, output: output)
+    }
+  }
+
+  public func lstmBackwardWalk(
+    shape: LSTMShape, weightHH: BufferSlice, gates: BufferSlice, cell: BufferSlice,
+    dOutput: BufferSlice, dhRecurrent: BufferSlice, dCell: BufferSlice, dGates: BufferSlice
+  ) throws {
+    for s in stride(from: shape.steps - 1, through: 0, by: -1) {
+      try lstmBackwardStep(
+        shape: shape, step: s, weightHH: weightHH, gates: gates, cell: cell, dOutput: dOutput,
+        dhRecurrent: dhRecurrent, dCell: dCell, dGates: dGates)
+    }
+  }
+
   /// The unfused step: one strided-batched GEMM over all groups, then the cell kernel.
   public func lstmForwardStep(
     shape: LSTMShape, step s: Int, weightHH: BufferSlice, gx: BufferSlice, gh: BufferSlice,

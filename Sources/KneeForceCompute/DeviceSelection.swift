@@ -39,7 +39,9 @@ public struct DeviceSelectionError: Error, CustomStringConvertible {
 /// Turns a selection into a backend. `auto` prefers an OpenCL GPU or accelerator (a CPU
 /// OpenCL such as PoCL is slower than BLAS on the same cores) and otherwise runs on the CPU
 /// backend; if the chosen OpenCL device cannot be used it falls back to the CPU with one
-/// warning. A device the user named explicitly never falls back: it fails with the reason.
+/// warning. Where the OpenCL libraries cannot be opened (`OpenCLLibraries`), `auto` runs on
+/// the CPU, warning once unless the node simply has no OpenCL loader. A device the user named
+/// explicitly never falls back: it fails with the reason.
 public func makeBackend(
   _ selection: DeviceSelection, cache: ProgramCache = ProgramCache(),
   warn: (String) -> Void = { FileHandle.standardError.write(Data("warning: \($0)\n".utf8)) }
@@ -51,6 +53,11 @@ public func makeBackend(
     let devices: [OpenCLDeviceInfo]
     do {
       devices = try listOpenCLDevices()
+    } catch OpenCLError.unavailable(let failure) {
+      // Silent on a node without an OpenCL loader; one warning when the libraries are
+      // there but broken or a library named by the environment is missing.
+      if failure.unexpected { warn("OpenCL unavailable, running on the CPU: \(failure.reason)") }
+      return CPUBackend()
     } catch {
       return CPUBackend()
     }
@@ -66,6 +73,9 @@ public func makeBackend(
     do {
       devices = try listOpenCLDevices()
     } catch {
+      if case OpenCLError.unavailable = error {
+        throw DeviceSelectionError(description: "--device \(selection): \(error)")
+      }
       throw DeviceSelectionError(
         description: "--device \(selection): OpenCL is not available: \(error)")
     }

@@ -329,7 +329,7 @@ public final class LockstepTrainer {
       let laneSteps = stepBuffer.advanced(by: s * K * LaneStep.width)
       let prediction = try model.forward(
         x, batch: B, steps: store.steps, training: training, seed: 0,
-        dropoutKeys: training ? keyBuffer.advanced(by: s * K) : nil)
+        dropoutKeys: training ? keyBuffer.advanced(by: s * K) : nil, saveForBackward: training)
       try backend.laneMSELoss(
         prediction: prediction, target: y, mask: mask, models: K, rows: B, rowWidth: rowWidth,
         laneSteps: laneSteps, gradient: dy, loss: losses.advanced(by: s * K))
@@ -443,7 +443,7 @@ public final class LockstepTrainer {
       rows[lane] = chunk
       try backend.uploadWords(indexWords([rows]), to: indexBuffer)
       let (x, _, _) = try gather(indexBuffer)
-      let y = try model.forward(x, batch: B, steps: store.steps, training: false, seed: 0)
+      let y = try model.infer(x, batch: B, steps: store.steps)
       out += try backend.download(
         y.advanced(by: lane * B * rowWidth), count: chunk.count * rowWidth)
     }

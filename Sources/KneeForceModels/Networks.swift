@@ -1,27 +1,64 @@
 import KneeForceCompute
 
 /// A network mapping `[models][B][T][inputs]` to `[models][B][T][outputs]`: a force at every
-/// time step. `backward` must follow the `forward` whose activations it uses, once (it may
-/// consume them in place); it overwrites (does not accumulate) the parameter gradients.
+/// time step. `backward` overwrites (does not accumulate) the parameter gradients.
+///
+/// `training` switches dropout; `saveForBackward` says whether a backward will follow. The two
+/// are separate: inference, validation and prediction run `training: false,
+/// saveForBackward: false`; `kneeforce forward` with `dy` and the parity tests run
+/// `training: false, saveForBackward: true`. Each saving forward allows exactly one backward
+/// (the LSTM consumes its saved activations in place). `backward` throws `ModelUsageError`
+/// when the last forward did not save, when backward already ran for it, or when two saving
+/// forwards ran without a backward in between (the first one's activations are gone).
 public protocol SequenceModel: AnyObject {
   var config: ModelConfig { get }
   var parameters: ParameterStore { get }
   /// `dropoutKeys` (words, one per model) keys each model's dropout masks by its own stream,
   /// site and model-local element index (models in lockstep); without them `seed` keys
-  /// every site by the global element index.
+  /// every site by the global element index. `saveForBackward: false` (inference,
+  /// validation) keeps nothing for a backward, which then throws.
   func forward(
     _ x: BufferSlice, batch: Int, steps: Int, training: Bool, seed: UInt32,
-    dropoutKeys: BufferSlice?
+    dropoutKeys: BufferSlice?, saveForBackward: Bool
   ) throws -> BufferSlice
   /// Returns the input gradient when `inputGradient` is true.
   func backward(_ dy: BufferSlice, inputGradient: Bool) throws -> BufferSlice?
 }
 
 extension SequenceModel {
+  /// A forward that saves its activations for one backward.
   public func forward(_ x: BufferSlice, batch: Int, steps: Int, training: Bool, seed: UInt32)
     throws -> BufferSlice
   {
-    try forward(x, batch: batch, steps: steps, training: training, seed: seed, dropoutKeys: nil)
+    try forward(
+      x, batch: batch, steps: steps, training: training, seed: seed, dropoutKeys: nil,
+      saveForBackward: true)
+  }
+
+  /// Models in lockstep: per-model dropout keys, activations saved.
+  public func forward(
+    _ x: BufferSlice, batch: Int, steps: Int, training: Bool, seed: UInt32,
+    dropoutKeys: BufferSlice?
+  ) throws -> BufferSlice {
+    try forward(
+      x, batch: batch, steps: steps, training: training, seed: seed, dropoutKeys: dropoutKeys,
+      saveForBackward: true)
+  }
+
+  public func forward(
+    _ x: BufferSlice, batch: Int, steps: Int, training: Bool, seed: UInt32,
+    saveForBackward: Bool
+  ) throws -> BufferSlice {
+    try forward(
+      x, batch: batch, steps: steps, training: training, seed: seed, dropoutKeys: nil,
+      saveForBackward: saveForBackward)
+  }
+
+  /// Inference: dropout off, nothing saved for a backward.
+  public func infer(_ x: BufferSlice, batch: Int, steps: Int) throws -> BufferSlice {
+    try forward(
+      x, batch: batch, steps: steps, training: false, seed: 0, dropoutKeys: nil,
+      saveForBackward: false)
   }
 }
 
@@ -36,6 +73,51 @@ func reluDropout(
   } else {
     try be.reluDropoutForward(
       x, count: models * perModel, p: p, seed: dropoutSeed(seed, site: site))
+  }
+}
+
+/// A backward the model cannot run correctly: see `SequenceModel`.
+public struct ModelUsageError: Error, CustomStringConvertible {
+  public let description: String
+}
+
+/// Whether the activations in a model's workspace belong to a forward that a backward may use.
+struct BackwardState {
+  private enum State {
+    case empty(String)
+    case ready
+    case superseded
+  }
+  private var state = State.empty("no forward has run")
+
+  mutating func forward(saving: Bool) {
+    switch (saving, state) {
+    case (false, _):
+      state = .empty("the last forward ran with saveForBackward: false")
+    case (true, .ready), (true, .superseded):
+      state = .superseded
+    case (true, .empty):
+      state = .ready
+    }
+  }
+
+  /// Marks the saved activations consumed; throws unless exactly one saving forward is pending.
+  mutating func consume() throws {
+    defer {
+      state = .empty(
+        "backward already ran for the last saving forward (it consumes the activations)")
+    }
+    switch state {
+    case .ready: return
+    case .empty(let why):
+      throw ModelUsageError(description: "backward needs a saving forward first: \(why)")
+    case .superseded:
+      throw ModelUsageError(
+        description:
+          "two saving forwards ran without a backward in between: the first one's activations "
+          + "were overwritten, so its gradients cannot be computed (pass saveForBackward: false "
+          + "to forwards that need no gradient)")
+    }
   }
 }
 
@@ -87,6 +169,7 @@ public final class BiLSTMMLP: SequenceModel {
   private var batch = 0
   private var steps = 0
   private var p: Float = 0
+  private var state = BackwardState()
 
   init(_ config: ModelConfig, backend: ComputeBackend, models: Int) throws {
     self.config = config
@@ -110,8 +193,9 @@ public final class BiLSTMMLP: SequenceModel {
 
   public func forward(
     _ x: BufferSlice, batch: Int, steps: Int, training: Bool, seed: UInt32,
-    dropoutKeys: BufferSlice?
+    dropoutKeys: BufferSlice?, saveForBackward: Bool
   ) throws -> BufferSlice {
+    state.forward(saving: saveForBackward)
     let models = parameters.layout.models
     let hidden = config.hidden!
     let shape = LSTMShape(models: models, batch: batch, steps: steps, hidden: hidden)
@@ -144,6 +228,7 @@ public final class BiLSTMMLP: SequenceModel {
   }
 
   public func backward(_ dy: BufferSlice, inputGradient: Bool) throws -> BufferSlice? {
+    try state.consume()
     let models = parameters.layout.models
     let rows = batch * steps
     let hidden = config.hidden!
@@ -191,6 +276,7 @@ public final class TCN: SequenceModel {
   private var batch = 0
   private var steps = 0
   private var p: Float = 0
+  private var state = BackwardState()
   // Per block: input, conv1 col, h1, conv2 col, h2, out.
   private var saved:
     [(
@@ -227,8 +313,9 @@ public final class TCN: SequenceModel {
 
   public func forward(
     _ x: BufferSlice, batch: Int, steps: Int, training: Bool, seed: UInt32,
-    dropoutKeys: BufferSlice?
+    dropoutKeys: BufferSlice?, saveForBackward: Bool
   ) throws -> BufferSlice {
+    state.forward(saving: saveForBackward)
     let models = parameters.layout.models
     let channels = config.channels!
     let rows = batch * steps
@@ -238,17 +325,22 @@ public final class TCN: SequenceModel {
     self.steps = steps
     p = training ? Float(config.dropout) : 0
     saved = []
+    // Without a backward to follow, every convolution shares one im2col buffer (kept warm
+    // in cache) instead of keeping its own for the weight gradient.
+    let widest = blocks.map { max($0.conv1.inputs, $0.conv2.inputs) * $0.conv1.kernel }.max() ?? 0
+    let sharedCol =
+      saveForBackward ? nil : try ws.slice("tcn.infer.col.\(rows)", models * rows * widest)
     var current = x
     for (i, block) in blocks.enumerated() {
       let h1 = try ws.slice("tcn\(i).h1", n)
       let col1 = try block.conv1.forward(
-        parameters, ws, x: current, batch: batch, steps: steps, into: h1)
+        parameters, ws, x: current, batch: batch, steps: steps, into: h1, col: sharedCol)
       try reluDropout(
         be, h1, models: models, perModel: rows * channels, p: p, seed: seed, keys: dropoutKeys,
         site: UInt32(2 * i))
       let h2 = try ws.slice("tcn\(i).h2", n)
       let col2 = try block.conv2.forward(
-        parameters, ws, x: h1, batch: batch, steps: steps, into: h2)
+        parameters, ws, x: h1, batch: batch, steps: steps, into: h2, col: sharedCol)
       try reluDropout(
         be, h2, models: models, perModel: rows * channels, p: p, seed: seed, keys: dropoutKeys,
         site: UInt32(2 * i + 1))
@@ -269,6 +361,7 @@ public final class TCN: SequenceModel {
   }
 
   public func backward(_ dy: BufferSlice, inputGradient: Bool) throws -> BufferSlice? {
+    try state.consume()
     let models = parameters.layout.models
     let channels = config.channels!
     let rows = batch * steps

@@ -125,8 +125,7 @@ public enum Predictor {
         var x: [Float] = []
         for _ in 0..<members { x += slice }
         let buffer = try backend.makeBuffer(x)
-        let y = try model.forward(
-          BufferSlice(buffer), batch: n, steps: steps, training: false, seed: 0)
+        let y = try model.infer(BufferSlice(buffer), batch: n, steps: steps)
         let values = try backend.download(y, count: members * n * steps * outputs)
         let block = n * steps * outputs
         for m in 0..<members { output[m] += values[(m * block)..<((m + 1) * block)] }

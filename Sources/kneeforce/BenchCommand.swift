@@ -11,9 +11,17 @@ struct BenchCommand: ParsableCommand {
     abstract: "Measure training and inference throughput of each model on each device.",
     discussion: """
       Trains on random data (x ~ N(0,1), targets ~ N(0,1)) with the real training step: forward, \
-      MSE, backward, global-norm clipping (1.0), Adam (lr 1e-3); dropout on. The first \
-      (warm-up) epoch includes kernel compilation and is reported apart; steady state is the \
-      median over the timed epochs. Inference runs the same batches with dropout off.
+      MSE, backward, global-norm clipping (1.0), Adam (lr 1e-3); dropout --dropout (0.1, as \
+      users train; 0 compares without dropout's cost). The first (warm-up) epoch includes \
+      kernel compilation and is reported apart; steady state is the median over the timed \
+      epochs. Inference runs the data in order, batch by batch, dropout off and nothing saved \
+      for a backward (`SequenceModel.infer`), after one untimed pass, as the PyTorch baseline \
+      does under no_grad.
+
+      --folds K trains K models in lockstep (the leave-one-subject-out sweep): each step runs \
+      one batch of every model through the same GEMMs. seq/s then counts the sequences of all \
+      K models (what compares with PyTorch training the folds one after another); the epoch \
+      time is that of all K models' epochs together.
 
       GFLOP/s counts the FLOPs issued through GEMM (2*m*n*k per product), counted by the \
       backend during the timed epochs; elementwise work (gates, activations, Adam) is not \
@@ -61,6 +69,12 @@ struct BenchCommand: ParsableCommand {
   @Option(help: "TCN kernel size (\(ModelConfig.Limits.kernelSize.helpText)).")
   var kernel = 3
 
+  @Option(help: "Dropout probability in training (the models' default 0.1; 0 turns it off).")
+  var dropout = 0.1
+
+  @Option(help: "Models trained in lockstep, comma-separated counts (e.g. 1,3,6; each 1-64).")
+  var folds = CommaList<Int>([1])
+
   @Option(help: "Timed training epochs after one warm-up epoch (1-1000).")
   var epochs = 3
 
@@ -79,6 +93,13 @@ struct BenchCommand: ParsableCommand {
   @Flag(
     help: "Time the single operations of a training step (GEMM paths and kernels) instead.")
   var micro = false
+
+  @Flag(
+    help: ArgumentHelp(
+      "After one warm-up epoch, read 'train' / 'infer' / 'quit' lines on stdin and answer each "
+        + "with the seconds of one epoch / inference pass (one model, the first device and fold "
+        + "count; benchmarks/alternate.py alternates it with the PyTorch baseline)."))
+  var serve = false
 
   enum ModelChoice: String, ExpressibleByArgument, CaseIterable {
     case bilstmMLP = "bilstm_mlp"
@@ -107,6 +128,10 @@ struct BenchCommand: ParsableCommand {
     try checkRange(epochs, 1...1000, "--epochs")
     try checkRange(inferenceRepeats, 1...1000, "--inference-repeats")
     if let threads { try checkRange(threads, 1...1024, "--threads") }
+    for k in folds.values { try checkRange(k, 1...64, "--folds") }
+    guard (0..<1).contains(dropout) else {
+      throw ValidationError("--dropout \(dropout): expected 0 <= p < 1")
+    }
     for config in configs {
       do {
         try config.validate()
@@ -142,8 +167,11 @@ struct BenchCommand: ParsableCommand {
   var configs: [ModelConfig] {
     kinds.map { kind in
       kind == .bilstmMLP
-        ? .bilstmMLP(inputs: channels, hidden: hidden, layers: layers, mlp: mlp.values)
-        : .tcn(inputs: channels, channels: tcnChannels, levels: levels, kernelSize: kernel)
+        ? .bilstmMLP(
+          inputs: channels, hidden: hidden, layers: layers, mlp: mlp.values, dropout: dropout)
+        : .tcn(
+          inputs: channels, channels: tcnChannels, levels: levels, kernelSize: kernel,
+          dropout: dropout)
     }
   }
 
@@ -173,13 +201,34 @@ struct BenchCommand: ParsableCommand {
     var rng = SplitMix64(seed: 1)
     let x = (0..<(sequences * length * channels)).map { _ in rng.nextGaussian() }
     let y = (0..<(sequences * length * 3)).map { _ in rng.nextGaussian() }
+    if serve {
+      let backend: ComputeBackend =
+        selections[0] == .cpu && threads != nil
+        ? CPUBackend(threads: threads) : try makeBackend(selections[0])
+      let session = try BenchSession(
+        self, configs[0], backend: backend, folds: folds.values[0], x: x, y: y)
+      try session.epoch()
+      try session.inferencePass()
+      print("ready kneeforce \(configs[0].model.rawValue) \(backend.deviceName)")
+      while let line = readLine() {
+        switch line.trimmingCharacters(in: .whitespaces) {
+        case "train": print(String(format: "%.6f", try session.timed { try session.epoch() }))
+        case "infer":
+          print(String(format: "%.6f", try session.timed { try session.inferencePass() }))
+        case "quit": return
+        default: print("error: unknown command \(line)")
+        }
+      }
+      return
+    }
     var results: [[String: Any]] = []
     print(
       "config: \(sequences) sequences x \(length) steps x \(channels) inputs, batch \(batch); "
         + "biLSTM \(layers)x\(hidden) + MLP \(widths); TCN \(levels) blocks x \(tcnChannels) ch, "
-        + "kernel \(kernel)")
+        + "kernel \(kernel); dropout \(dropout)")
     print(
-      pad("model", 11) + pad("device", 34) + pad("warm-up s", 10) + pad("epoch s", 9)
+      pad("model", 11) + pad("folds", 6) + pad("device", 34) + pad("warm-up s", 10)
+        + pad("epoch s", 9)
         + pad("train seq/s", 12) + pad("infer seq/s", 12) + pad("GFLOP/s", 9) + "of peak")
     for selection in selections {
       let backend: ComputeBackend =
@@ -187,23 +236,27 @@ struct BenchCommand: ParsableCommand {
         ? CPUBackend(threads: threads) : try makeBackend(selection)
       let peak = peakGFLOPS(backend)
       for config in configs {
-        let kind = config.model
-        let r = try measure(config, backend: backend, x: x, y: y)
-        let fraction = peak.map { String(format: "%.0f%%", 100 * r.gflops / $0) } ?? "n/a"
-        print(
-          pad(kind.rawValue, 11) + pad(String(backend.deviceName.prefix(32)), 34)
-            + pad(String(format: "%.2f", r.warmup), 10) + pad(String(format: "%.3f", r.epoch), 9)
-            + pad(String(format: "%.0f", r.trainRate), 12)
-            + pad(String(format: "%.0f", r.inferRate), 12)
-            + pad(String(format: "%.1f", r.gflops), 9) + fraction)
-        results.append([
-          "model": kind.rawValue, "device": selection.description,
-          "device_name": backend.deviceName, "warmup_s": r.warmup, "epoch_s": r.epochs,
-          "epoch_median_s": r.epoch, "train_sequences_per_s": r.trainRate,
-          "inference_s": r.inference, "inference_sequences_per_s": r.inferRate,
-          "train_gflops": r.gflops, "peak_gflops": peak as Any,
-          "train_gflop_per_epoch": r.flopsPerEpoch / 1e9,
-        ])
+        for foldCount in folds.values {
+          let kind = config.model
+          let r = try measure(config, backend: backend, folds: foldCount, x: x, y: y)
+          let fraction = peak.map { String(format: "%.0f%%", 100 * r.gflops / $0) } ?? "n/a"
+          print(
+            pad(kind.rawValue, 11) + pad("\(foldCount)", 6)
+              + pad(String(backend.deviceName.prefix(32)), 34)
+              + pad(String(format: "%.2f", r.warmup), 10) + pad(String(format: "%.3f", r.epoch), 9)
+              + pad(String(format: "%.0f", r.trainRate), 12)
+              + pad(String(format: "%.0f", r.inferRate), 12)
+              + pad(String(format: "%.1f", r.gflops), 9) + fraction)
+          results.append([
+            "model": kind.rawValue, "folds": foldCount, "dropout": dropout,
+            "device": selection.description,
+            "device_name": backend.deviceName, "warmup_s": r.warmup, "epoch_s": r.epochs,
+            "epoch_median_s": r.epoch, "train_sequences_per_s": r.trainRate,
+            "inference_s": r.inference, "inference_sequences_per_s": r.inferRate,
+            "train_gflops": r.gflops, "peak_gflops": peak as Any,
+            "train_gflop_per_epoch": r.flopsPerEpoch / 1e9,
+          ])
+        }
       }
     }
     if let json {
@@ -212,7 +265,8 @@ struct BenchCommand: ParsableCommand {
         "config": [
           "sequences": sequences, "batch": batch, "length": length, "channels": channels,
           "hidden": hidden, "layers": layers, "mlp": widths, "tcn_channels": tcnChannels,
-          "levels": levels, "kernel": kernel, "epochs": epochs,
+          "levels": levels, "kernel": kernel, "epochs": epochs, "dropout": dropout,
+          "folds": folds.values,
         ],
         "results": results,
       ]
@@ -233,39 +287,174 @@ struct BenchCommand: ParsableCommand {
     var flopsPerEpoch: Double
   }
 
-  func measure(_ config: ModelConfig, backend: ComputeBackend, x: [Float], y: [Float]) throws
-    -> Measurement
-  {
-    let model = try makeModel(config, backend: backend, seed: 0)
-    let data = try DeviceSequences(
-      backend: backend, x: x, y: y, count: sequences, steps: length, inputs: channels,
-      outputs: 3)
-    var options = TrainingOptions()
-    options.batchSize = batch
-    let trainer = Trainer(model: model, options: options)
-    let warmStart = Date()
-    try trainer.epoch(data)
-    let warmup = Date().timeIntervalSince(warmStart)
-    var times: [Double] = []
+  func measure(
+    _ config: ModelConfig, backend: ComputeBackend, folds: Int, x: [Float], y: [Float]
+  ) throws -> Measurement {
+    let session = try BenchSession(self, config, backend: backend, folds: folds, x: x, y: y)
+    let warmup = try session.timed { try session.epoch() }
     backend.gemmFLOPs = 0
-    for _ in 0..<epochs {
-      let start = Date()
-      try trainer.epoch(data)
-      times.append(Date().timeIntervalSince(start))
-    }
+    let times = try (0..<epochs).map { _ in try session.timed { try session.epoch() } }
     let flopsPerEpoch = backend.gemmFLOPs / Double(max(epochs, 1))
-    var inference: [Double] = []
-    for _ in 0..<inferenceRepeats {
-      let start = Date()
-      _ = try trainer.predict(data)
-      inference.append(Date().timeIntervalSince(start))
+    try session.inferencePass()  // untimed, as the PyTorch baseline's first eval pass
+    let inference = try (0..<inferenceRepeats).map { _ in
+      try session.timed { try session.inferencePass() }
     }
     let epoch = median(times)
     let infer = median(inference)
     return Measurement(
-      warmup: warmup, epochs: times, epoch: epoch, trainRate: Double(sequences) / epoch,
-      inference: inference, inferRate: Double(sequences) / infer,
+      warmup: warmup, epochs: times, epoch: epoch,
+      trainRate: Double(folds * sequences) / epoch, inference: inference,
+      inferRate: Double(folds * sequences) / infer,
       gflops: flopsPerEpoch / epoch / 1e9, flopsPerEpoch: flopsPerEpoch)
+  }
+}
+
+/// One model (or K fold models in lockstep) on one backend with its data: training epochs
+/// through the real Trainer (K = 1) or `Lockstep`, and inference passes over the data in order,
+/// each batch a slice of it, dropout off, nothing saved (`SequenceModel.infer`).
+final class BenchSession {
+  let backend: ComputeBackend
+  let model: SequenceModel
+  let data: DeviceSequences
+  let trainer: Trainer
+  let lockstep: Lockstep
+  let xAll: DeviceBuffer
+  let foldInput: DeviceBuffer
+  let folds: Int
+  let sequences: Int
+  let length: Int
+  let channels: Int
+  let batch: Int
+
+  init(
+    _ bench: BenchCommand, _ config: ModelConfig, backend: ComputeBackend, folds: Int,
+    x: [Float], y: [Float]
+  ) throws {
+    self.backend = backend
+    self.folds = folds
+    (sequences, length, channels, batch) = (
+      bench.sequences, bench.length, bench.channels, bench.batch
+    )
+    model = try makeModel(config, backend: backend, models: folds, seed: 0)
+    data = try DeviceSequences(
+      backend: backend, x: x, y: y, count: sequences, steps: length, inputs: channels,
+      outputs: 3)
+    var options = TrainingOptions()
+    options.batchSize = batch
+    trainer = Trainer(model: model, options: options)
+    lockstep = try Lockstep(
+      model: model, backend: backend, x: x, y: y, count: sequences, steps: length,
+      inputs: channels, batch: batch)
+    xAll = try backend.makeBuffer(x)
+    foldInput = try backend.makeBuffer(count: folds * batch * length * channels)
+  }
+
+  /// Seconds `body` takes, the device's queue drained.
+  func timed(_ body: () throws -> Void) throws -> Double {
+    let start = Date()
+    try body()
+    try backend.synchronize()
+    return Date().timeIntervalSince(start)
+  }
+
+  func epoch() throws {
+    if folds == 1 {
+      try trainer.epoch(data)
+    } else {
+      try lockstep.epoch()
+    }
+  }
+
+  /// The sequences in order, each batch a slice of the data (every fold model sees the same
+  /// batch), dropout off, nothing saved.
+  func inferencePass() throws {
+    for start in stride(from: 0, to: sequences, by: batch) {
+      let rows = min(batch, sequences - start)
+      let input: BufferSlice
+      if folds == 1 {
+        input = BufferSlice(xAll, offset: start * length * channels)
+      } else {
+        for m in 0..<folds {
+          try backend.copy(
+            from: BufferSlice(xAll, offset: start * length * channels),
+            to: BufferSlice(foldInput, offset: m * rows * length * channels),
+            count: rows * length * channels)
+        }
+        input = BufferSlice(foldInput)
+      }
+      _ = try model.infer(input, batch: rows, steps: length)
+    }
+    try backend.synchronize()
+  }
+}
+
+/// K fold models trained in lockstep for the benchmark: every step gathers one shuffled batch
+/// per model into `[K][B][T][C]`, then forward, MSE (over all K models' outputs), backward and
+/// Adam with per-model clipping, as the sweep's lockstep trainer runs them. Throughput only:
+/// each model sees its own order of the same random data.
+final class Lockstep {
+  let model: SequenceModel
+  let backend: ComputeBackend
+  let x: DeviceBuffer
+  let y: DeviceBuffer
+  let count: Int
+  let steps: Int
+  let inputs: Int
+  let batch: Int
+  var rng = SplitMix64(seed: 7)
+  var step: UInt32 = 0
+  var buffers: [Int: (x: DeviceBuffer, y: DeviceBuffer, dy: DeviceBuffer, loss: DeviceBuffer)] =
+    [:]
+
+  init(
+    model: SequenceModel, backend: ComputeBackend, x: [Float], y: [Float], count: Int,
+    steps: Int, inputs: Int, batch: Int
+  ) throws {
+    self.model = model
+    self.backend = backend
+    let folds = model.parameters.layout.models
+    self.x = try backend.makeBuffer(folds > 1 ? x : [])
+    self.y = try backend.makeBuffer(folds > 1 ? y : [])
+    self.count = count
+    self.steps = steps
+    self.inputs = inputs
+    self.batch = batch
+  }
+
+  func epoch() throws {
+    let folds = model.parameters.layout.models
+    let orders = (0..<folds).map { _ in Array(0..<count).shuffled(using: &rng) }
+    let (xw, yw) = (steps * inputs, steps * 3)
+    for start in stride(from: 0, to: count, by: batch) {
+      let rows = min(batch, count - start)
+      if buffers[rows] == nil {
+        buffers[rows] = (
+          try backend.makeBuffer(count: folds * rows * xw),
+          try backend.makeBuffer(count: folds * rows * yw),
+          try backend.makeBuffer(count: folds * rows * yw), try backend.makeBuffer(count: 1)
+        )
+      }
+      let b = buffers[rows]!
+      for m in 0..<folds {
+        for r in 0..<rows {
+          let index = orders[m][start + r]
+          try backend.copy(
+            from: BufferSlice(x, offset: index * xw),
+            to: BufferSlice(b.x, offset: (m * rows + r) * xw), count: xw)
+          try backend.copy(
+            from: BufferSlice(y, offset: index * yw),
+            to: BufferSlice(b.y, offset: (m * rows + r) * yw), count: yw)
+        }
+      }
+      step &+= 1
+      let out = try model.forward(
+        BufferSlice(b.x), batch: rows, steps: steps, training: true, seed: step)
+      try backend.mseLoss(
+        prediction: out, target: BufferSlice(b.y), count: folds * rows * yw,
+        gradient: BufferSlice(b.dy), loss: BufferSlice(b.loss))
+      _ = try model.backward(BufferSlice(b.dy), inputGradient: false)
+      try model.parameters.adamStep(lr: 1e-3, maxNorm: 1)
+    }
   }
 }
 

@@ -9,7 +9,8 @@ struct DevicesCommand: ParsableCommand {
     discussion: """
       Devices are numbered across platforms from 0; `--device opencl:INDEX` uses that number. \
       The self-check runs one GEMM and one custom kernel (the fused LSTM cell) on each device \
-      and compares them with the CPU backend (max |error| / max |value| <= 1e-4 passes). \
+      and compares them with plain scalar reference loops (max |error| / max |value| <= 1e-4 \
+      passes). \
       OpenCL programs are cached on disk (KNEEFORCE_CACHE_DIR, default ~/.cache/kneeforce).
       """)
 
@@ -44,7 +45,11 @@ struct DevicesCommand: ParsableCommand {
     do {
       devices = try listOpenCLDevices()
     } catch {
-      print("\nOpenCL: unavailable (\(error))")
+      if case OpenCLError.unavailable = error {
+        print("\n\(error)")
+      } else {
+        print("\nOpenCL unavailable: \(error)")
+      }
       if failed { throw ExitCode(1) }
       return
     }

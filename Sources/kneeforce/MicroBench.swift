@@ -38,6 +38,31 @@ struct MicroBench {
     return Row(name: name, microseconds: us, rate: String(format: "%.1f GFLOP/s", flops / us / 1e3))
   }
 
+  /// The same GEMM on the CPU backend's packed-weight path (`packedGemm`) and on OpenBLAS, taking turns
+  /// (4 calls each per round, 15 rounds), median per path.
+  func packedGemmRows(_ name: String, _ g: Gemm) throws -> [Row] {
+    guard let cpu = backend as? CPUBackend else { return [try gemmRow(name, g)] }
+    let saved = (cpu.usePackedGemm, cpu.packedGemmMaxK)
+    defer { (cpu.usePackedGemm, cpu.packedGemmMaxK) = saved }
+    cpu.packedGemmMaxK = max(cpu.packedGemmMaxK, g.k)
+    var samples: [Bool: [Double]] = [:]
+    for round in 0..<16 {
+      for packed in [false, true] {
+        cpu.usePackedGemm = packed
+        let start = Date()
+        for _ in 0..<4 { try cpu.gemm(g) }
+        if round > 0 { samples[packed, default: []].append(Date().timeIntervalSince(start) / 4) }
+      }
+    }
+    let flops = 2 * Double(g.m) * Double(g.n) * Double(g.k) * Double(g.batch)
+    return [false, true].map { packed in
+      let us = median(samples[packed]!) * 1e6
+      return Row(
+        name: "\(name), \(packed ? "packed" : "blas")", microseconds: us,
+        rate: String(format: "%.1f GFLOP/s", flops / us / 1e3))
+    }
+  }
+
   func bytesRow(_ name: String, bytes: Double, _ body: () throws -> Void) throws -> Row {
     let us = try measure(20, body)
     return Row(name: name, microseconds: us, rate: String(format: "%.1f GB/s", bytes / us / 1e3))
@@ -66,12 +91,11 @@ struct MicroBench {
     let dc = try buffer(2 * B * H)
     let dw = try buffer(2 * G * max(I, H))
     var rows: [Row] = []
-    rows.append(
-      try gemmRow(
-        "LSTM input projection (2 dirs, one call)",
-        Gemm(
-          transB: true, m: B * T, n: G, k: I, a: xs, lda: I, strideA: B * T * I, b: wih, ldb: I,
-          strideB: G * I, c: gates, ldc: G, strideC: B * T * G, batch: 2)))
+    rows += try packedGemmRows(
+      "LSTM input projection (2 dirs)",
+      Gemm(
+        transB: true, m: B * T, n: G, k: I, a: xs, lda: I, strideA: B * T * I, b: wih, ldb: I,
+        strideB: G * I, c: gates, ldc: G, strideC: B * T * G, batch: 2))
     rows.append(
       try gemmRow(
         "LSTM recurrent step (2 dirs, one call)",
@@ -90,6 +114,51 @@ struct MicroBench {
         Gemm(
           transA: true, m: G, n: H, k: B * T, a: dgates, lda: G, strideA: B * T * G, b: hprev,
           ldb: H, strideB: B * T * H, c: dw, ldc: H, strideC: G * H, batch: 2)))
+    // Whole recurrent walks (T fused steps: product + cell, both directions, forward from
+    // s = 0 and backward from s = T-1) with each variant of the CPU backend: OpenBLAS per
+    // step (repacks W_hh each call), W_hh packed once per walk, and the packed kernel's
+    // scalar loop. The variants take turns, one walk each per round over 15 rounds, so
+    // they share the machine's noise; median per variant. GFLOP/s counts the products only.
+    if let cpu = backend as? CPUBackend {
+      let saved = cpu.recurrentKernel
+      defer { cpu.recurrentKernel = saved }
+      let walkFLOPs = 2 * Double(2 * B * G * H) * Double(T - 1)
+      let variants = CPUBackend.RecurrentKernel.allCases
+      var samples: [String: [Double]] = [:]
+      for round in 0..<16 {
+        for kernel in variants {
+          let name = kernel.rawValue
+          cpu.recurrentKernel = kernel
+          var start = Date()
+          for s in 0..<T {
+            try cpu.lstmForwardStep(
+              shape: shape, step: s, weightHH: whh, gx: gates, gh: gh, biasIH: bias,
+              biasHH: bias, cell: cell, hprev: hprev, output: out)
+          }
+          let forward = Date().timeIntervalSince(start)
+          start = Date()
+          for s in stride(from: T - 1, through: 0, by: -1) {
+            try cpu.lstmBackwardStep(
+              shape: shape, step: s, weightHH: whh, gates: gates, cell: cell, dOutput: out,
+              dhRecurrent: dh, dCell: dc, dGates: dgates)
+          }
+          let backward = Date().timeIntervalSince(start)
+          if round > 0 {  // round 0 warms up
+            samples["forward \(name)", default: []].append(forward)
+            samples["backward \(name)", default: []].append(backward)
+          }
+        }
+      }
+      for direction in ["forward", "backward"] {
+        for name in variants.map(\.rawValue) {
+          let us = median(samples["\(direction) \(name)"]!) * 1e6
+          rows.append(
+            Row(
+              name: "LSTM \(direction) walk, \(name) (\(T) steps)", microseconds: us,
+              rate: String(format: "%.1f GFLOP/s", walkFLOPs / us / 1e3)))
+        }
+      }
+    }
     let gateBytes = Double(2 * B * H) * 4 * 14
     rows.append(
       try bytesRow("lstm_gates_forward (one step)", bytes: gateBytes) {
@@ -118,22 +187,33 @@ struct MicroBench {
       try bytesRow("causal_conv_col2im (d=4)", bytes: Double(B * T * C * (K + 1)) * 4) {
         try backend.causalCol2im(col, into: x, shape: conv)
       })
-    rows.append(
-      try gemmRow(
-        "TCN conv forward col W^T",
-        Gemm(
-          transB: true, m: B * T, n: C, k: C * K, a: col, lda: C * K, b: w, ldb: C * K, c: y,
-          ldc: C)))
+    rows += try packedGemmRows(
+      "TCN conv forward col W^T",
+      Gemm(
+        transB: true, m: B * T, n: C, k: C * K, a: col, lda: C * K, b: w, ldb: C * K, c: y,
+        ldc: C))
+    // Layer 1's input projection (K = 2H) and the first MLP layer (K = 2H, N = 128).
+    let x1 = try buffer(2 * B * T * 2 * H)
+    let w1 = try buffer(2 * G * 2 * H)
+    rows += try packedGemmRows(
+      "LSTM layer-1 input projection (2 dirs)",
+      Gemm(
+        transB: true, m: B * T, n: G, k: 2 * H, a: x1, lda: 2 * H, strideA: B * T * 2 * H,
+        b: w1, ldb: 2 * H, strideB: G * 2 * H, c: gates, ldc: G, strideC: B * T * G, batch: 2))
+    rows += try packedGemmRows(
+      "MLP layer 0 (2H -> 128)",
+      Gemm(
+        transB: true, m: B * T, n: 128, k: 2 * H, a: x1, lda: 2 * H, b: w1, ldb: 2 * H,
+        c: gates, ldc: 128))
     rows.append(
       try gemmRow(
         "TCN conv dW = dy^T col",
         Gemm(
           transA: true, m: C, n: C * K, k: B * T, a: y, lda: C, b: col, ldb: C * K, c: w,
           ldc: C * K)))
-    rows.append(
-      try gemmRow(
-        "TCN conv dcol = dy W",
-        Gemm(m: B * T, n: C * K, k: C, a: y, lda: C, b: w, ldb: C * K, c: col, ldc: C * K)))
+    rows += try packedGemmRows(
+      "TCN conv dcol = dy W",
+      Gemm(m: B * T, n: C * K, k: C, a: y, lda: C, b: w, ldb: C * K, c: col, ldc: C * K))
     let n = B * T * C
     rows.append(
       try bytesRow("relu_dropout_forward (p=0.1)", bytes: Double(n) * 8) {

@@ -219,6 +219,31 @@ final class LSTMKernelTests: XCTestCase {
     }
   }
 
+  /// The layer passes the same buffer as `gates` and `dGates` (gradients overwrite the
+  /// activations in place): the walk aliased must give what it gives on separate buffers.
+  func testLSTMGatesBackwardInPlace() throws {
+    try forEachBackend { backend in
+      for shape in Self.shapes {
+        var state = randomBackwardState(shape, seed: 90)
+        state.dCell = state.dCell.map { _ in 0 }
+        let steps = Array((0..<shape.steps).reversed())
+        let separate = try backward(shape, steps: steps, state, on: backend)
+        let tensors = try [state.gates, state.cell, state.dOutput, state.dhRecurrent, state.dCell]
+          .map { try Placed($0, on: backend) }
+        for step in steps {
+          try backend.lstmGatesBackward(
+            shape: shape, step: step, gates: tensors[0].slice, cell: tensors[1].slice,
+            dOutput: tensors[2].slice, dhRecurrent: tensors[3].slice, dCell: tensors[4].slice,
+            dGates: tensors[0].slice)
+        }
+        let what = "\(backend.tag) in-place backward models=\(shape.models) T=\(shape.steps)"
+        assertSame(try tensors[0].read(), separate.dGates, "\(what): dGates over gates")
+        assertSame(try tensors[4].read(), separate.dCell, "\(what): dCell")
+        assertSame(try tensors[1].read(), state.cell, "\(what): cell modified")
+      }
+    }
+  }
+
   /// The backward kernel is the derivative of the forward one: for
   /// L = sum(wh * h) + sum(wc * c_new) at step s, dGates equals dL/d(pre-activation) and the
   /// carried dCell equals dL/dc_prev, by central differences of a Double forward.

@@ -8,7 +8,7 @@ import XCTest
 final class LSTMStepTests: XCTestCase {
   /// Runs a whole forward and backward recurrence and returns every buffer it wrote.
   func recurrence(
-    _ be: ComputeBackend, shape: LSTMShape, fused: Bool
+    _ be: ComputeBackend, shape: LSTMShape, fused: Bool, walk: Bool = false
   ) throws -> [String: [Float]] {
     let (B, T, H, G, groups) = (shape.batch, shape.steps, shape.hidden, shape.gates, shape.groups)
     let whh = try be.makeBuffer(randoms(groups * G * H, seed: 1, in: -0.5...0.5))
@@ -23,6 +23,19 @@ final class LSTMStepTests: XCTestCase {
     let dh = try be.makeBuffer(count: groups * B * H)
     let dc = try be.makeBuffer(count: groups * B * H)
     let (w, x, b) = (BufferSlice(whh), BufferSlice(gx), BufferSlice(bias))
+    if walk {
+      try be.lstmForwardWalk(
+        shape: shape, weightHH: w, gx: x, gh: BufferSlice(gh), biasIH: b, biasHH: b,
+        cell: BufferSlice(cell), hprev: BufferSlice(hprev), output: BufferSlice(out))
+      try be.lstmBackwardWalk(
+        shape: shape, weightHH: w, gates: x, cell: BufferSlice(cell), dOutput: BufferSlice(dy),
+        dhRecurrent: BufferSlice(dh), dCell: BufferSlice(dc), dGates: BufferSlice(dGates))
+      return [
+        "output": try be.download(out), "cell": try be.download(cell),
+        "hprev": try be.download(hprev), "gates": try be.download(gx),
+        "dGates": try be.download(dGates), "dCell": try be.download(dc),
+      ]
+    }
     for s in 0..<T {
       if fused {
         try be.lstmForwardStep(
@@ -67,6 +80,24 @@ final class LSTMStepTests: XCTestCase {
       "hprev": try be.download(hprev), "gates": try be.download(gx),
       "dGates": try be.download(dGates), "dCell": try be.download(dc),
     ]
+  }
+
+  /// The whole-walk calls (`lstmForwardWalk`, `lstmBackwardWalk`) give what the step loop
+  /// gives, on every backend.
+  func testWalksMatchSteps() throws {
+    for shape in [
+      LSTMShape(models: 1, batch: 3, steps: 5, hidden: 5),
+      LSTMShape(models: 3, batch: 4, steps: 6, hidden: 17),
+      LSTMShape(models: 1, batch: 2, steps: 1, hidden: 4),
+    ] {
+      try forEachBackend { be in
+        let steps = try recurrence(be, shape: shape, fused: true)
+        let walks = try recurrence(be, shape: shape, fused: true, walk: true)
+        for (name, expected) in steps {
+          assertClose(walks[name]!, expected, tolerance: 1e-6, "\(name) on \(be.tag), \(shape)")
+        }
+      }
+    }
   }
 
   func testFusedStepsMatchGemmPlusCell() throws {

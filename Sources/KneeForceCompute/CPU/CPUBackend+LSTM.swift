@@ -123,7 +123,9 @@ extension CPUBackend {
     }
   }
 
-  /// The backward cell for one (group, sequence) row, bounds already checked.
+  /// The backward cell for one (group, sequence) row, bounds already checked. `dGates` may
+  /// alias `gates` (the layer's in-place use): each 8-lane chunk reads its four gate values
+  /// before writing the same positions, as the kernel's work-items do.
   func gatesBackwardRow(
     shape: LSTMShape, step s: Int, gates: BufferSlice, cell: BufferSlice, dOutput: BufferSlice,
     dhRecurrent: BufferSlice, dCell: BufferSlice, dGates: BufferSlice
@@ -167,9 +169,39 @@ extension CPUBackend {
     }
   }
 
+  /// Host memory for packed operands (0: forward walks, 1: backward walks, 2: `packedGemm`),
+  /// grown as needed.
+  func packedScratch(_ key: Int, floats: Int) -> UnsafeMutablePointer<Float> {
+    if let buffer = packedRecurrent[key], buffer.count >= floats { return buffer.pointer }
+    let buffer = HostBuffer(count: floats)
+    packedRecurrent[key] = buffer
+    return buffer.pointer
+  }
+
+  /// `c[B][n] = a[B][k] op(W)` for one group: the packed kernel on the W packed at the walk's
+  /// first step, or cblas_sgemm.
+  @inline(__always)
+  func recurrentProduct(
+    rows: Int, n: Int, k: Int, a: UnsafeMutablePointer<Float>, lda: Int,
+    w: UnsafeMutablePointer<Float>, transW: Bool, packed: UnsafeMutablePointer<Float>,
+    c: UnsafeMutablePointer<Float>
+  ) {
+    switch recurrentKernel {
+    case .blas:
+      cblas_sgemm(
+        CblasRowMajor, CblasNoTrans, transW ? CblasTrans : CblasNoTrans, Int32(rows), Int32(n),
+        Int32(k), 1, a, Int32(lda), w, Int32(transW ? k : n), 0, c, Int32(n))
+    case .packed, .packedScalar:
+      kf_gemm_packed(
+        Int32(rows), Int32(n), Int32(k), a, Int32(lda), packed, c, Int32(n), 0,
+        recurrentKernel == .packedScalar ? 1 : 0)
+    }
+  }
+
   /// Each thread takes whole groups (directions, fold models): its GEMM and then its rows, so
   /// the step needs one hand-off instead of two and `gh` is read from the cache it was
-  /// written to.
+  /// written to. W_hh is packed at s = 0 (which needs no product, h_{-1} = 0) and reused for
+  /// the other T-1 steps: `weightHH` must not change during the walk.
   public func lstmForwardStep(
     shape: LSTMShape, step s: Int, weightHH: BufferSlice, gx: BufferSlice, gh: BufferSlice,
     biasIH: BufferSlice, biasHH: BufferSlice, cell: BufferSlice, hprev: BufferSlice,
@@ -184,22 +216,27 @@ extension CPUBackend {
     let ph = try pointer(hprev, groups * B * T * H, "lstmForwardStep hprev")
     let pgh = try pointer(gh, groups * B * G, "lstmForwardStep gh")
     if s > 0 { gemmFLOPs += 2 * Double(B * G * H * groups) }
+    let perGroup = kf_packed_floats(Int32(H), Int32(G))
+    let packed = packedScratch(0, floats: groups * perGroup)
     let parts = groups * B * H < 4096 ? 1 : min(threads, groups)
     parallel(parts) { part in
       for g in stride(from: part, to: groups, by: parts) {
+        let wg = pw + g * G * H
+        let pg = packed + g * perGroup
         if s == 0 {
+          if recurrentKernel != .blas { kf_pack_b(wg, Int32(H), 1, Int32(H), Int32(G), pg) }
           (pgh + g * B * G).update(repeating: 0, count: B * G)
         } else {
-          cblas_sgemm(
-            CblasRowMajor, CblasNoTrans, CblasTrans, Int32(B), Int32(G), Int32(H), 1,
-            ph + g * B * T * H + s * H, Int32(T * H), pw + g * G * H, Int32(H), 0,
-            pgh + g * B * G, Int32(G))
+          recurrentProduct(
+            rows: B, n: G, k: H, a: ph + g * B * T * H + s * H, lda: T * H, w: wg,
+            transW: true, packed: pg, c: pgh + g * B * G)
         }
         for b in 0..<B { row(g * B + b) }
       }
     }
   }
 
+  /// The backward walk packs W_hh at s = T-1 and reuses it down to s = 1.
   public func lstmBackwardStep(
     shape: LSTMShape, step s: Int, weightHH: BufferSlice, gates: BufferSlice, cell: BufferSlice,
     dOutput: BufferSlice, dhRecurrent: BufferSlice, dCell: BufferSlice, dGates: BufferSlice
@@ -213,15 +250,95 @@ extension CPUBackend {
     let pdg = try pointer(dGates, groups * B * T * G, "lstmBackwardStep dGates")
     let pdh = try pointer(dhRecurrent, groups * B * H, "lstmBackwardStep dhRecurrent")
     if s > 0 { gemmFLOPs += 2 * Double(B * G * H * groups) }
+    let perGroup = kf_packed_floats(Int32(G), Int32(H))
+    let packed = packedScratch(1, floats: groups * perGroup)
     let parts = groups * B * H < 4096 ? 1 : min(threads, groups)
     parallel(parts) { part in
       for g in stride(from: part, to: groups, by: parts) {
+        let wg = pw + g * G * H
+        let pg = packed + g * perGroup
+        if s == T - 1 && recurrentKernel != .blas {
+          kf_pack_b(wg, Int32(H), 0, Int32(G), Int32(H), pg)
+        }
         for b in 0..<B { row(g * B + b) }
         if s > 0 {
-          cblas_sgemm(
-            CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(B), Int32(H), Int32(G), 1,
-            pdg + g * B * T * G + s * G, Int32(T * G), pw + g * G * H, Int32(H), 0,
-            pdh + g * B * H, Int32(H))
+          recurrentProduct(
+            rows: B, n: H, k: G, a: pdg + g * B * T * G + s * G, lda: T * G, w: wg,
+            transW: false, packed: pg, c: pdh + g * B * H)
+        }
+      }
+    }
+  }
+
+  /// Each thread walks whole groups through all T steps: one hand-off per walk instead of one
+  /// per step, which at the sweep's sizes (B = 32, H = 64: ~20 us of work per step) is most of
+  /// a step's cost. W_hh is packed once per group at the start.
+  public func lstmForwardWalk(
+    shape: LSTMShape, weightHH: BufferSlice, gx: BufferSlice, gh: BufferSlice,
+    biasIH: BufferSlice, biasHH: BufferSlice, cell: BufferSlice, hprev: BufferSlice,
+    output: BufferSlice
+  ) throws {
+    let (B, T, H, G) = (shape.batch, shape.steps, shape.hidden, shape.gates)
+    let groups = shape.groups
+    let rows = try (0..<T).map { s in
+      try gatesForwardRow(
+        shape: shape, step: s, gx: gx, gh: gh, biasIH: biasIH, biasHH: biasHH, cell: cell,
+        hprev: hprev, output: output)
+    }
+    let pw = try pointer(weightHH, groups * G * H, "lstmForwardWalk weightHH")
+    let ph = try pointer(hprev, groups * B * T * H, "lstmForwardWalk hprev")
+    let pgh = try pointer(gh, groups * B * G, "lstmForwardWalk gh")
+    gemmFLOPs += 2 * Double(B * G * H * groups) * Double(T - 1)
+    let perGroup = kf_packed_floats(Int32(H), Int32(G))
+    let packed = packedScratch(0, floats: groups * perGroup)
+    parallel(min(threads, groups)) { part in
+      for g in stride(from: part, to: groups, by: min(threads, groups)) {
+        let wg = pw + g * G * H
+        let pg = packed + g * perGroup
+        if recurrentKernel != .blas { kf_pack_b(wg, Int32(H), 1, Int32(H), Int32(G), pg) }
+        for s in 0..<T {
+          if s == 0 {
+            (pgh + g * B * G).update(repeating: 0, count: B * G)
+          } else {
+            recurrentProduct(
+              rows: B, n: G, k: H, a: ph + g * B * T * H + s * H, lda: T * H, w: wg,
+              transW: true, packed: pg, c: pgh + g * B * G)
+          }
+          for b in 0..<B { rows[s](g * B + b) }
+        }
+      }
+    }
+  }
+
+  public func lstmBackwardWalk(
+    shape: LSTMShape, weightHH: BufferSlice, gates: BufferSlice, cell: BufferSlice,
+    dOutput: BufferSlice, dhRecurrent: BufferSlice, dCell: BufferSlice, dGates: BufferSlice
+  ) throws {
+    let (B, T, H, G) = (shape.batch, shape.steps, shape.hidden, shape.gates)
+    let groups = shape.groups
+    let rows = try (0..<T).map { s in
+      try gatesBackwardRow(
+        shape: shape, step: s, gates: gates, cell: cell, dOutput: dOutput,
+        dhRecurrent: dhRecurrent, dCell: dCell, dGates: dGates)
+    }
+    let pw = try pointer(weightHH, groups * G * H, "lstmBackwardWalk weightHH")
+    let pdg = try pointer(dGates, groups * B * T * G, "lstmBackwardWalk dGates")
+    let pdh = try pointer(dhRecurrent, groups * B * H, "lstmBackwardWalk dhRecurrent")
+    gemmFLOPs += 2 * Double(B * G * H * groups) * Double(T - 1)
+    let perGroup = kf_packed_floats(Int32(G), Int32(H))
+    let packed = packedScratch(1, floats: groups * perGroup)
+    parallel(min(threads, groups)) { part in
+      for g in stride(from: part, to: groups, by: min(threads, groups)) {
+        let wg = pw + g * G * H
+        let pg = packed + g * perGroup
+        if recurrentKernel != .blas { kf_pack_b(wg, Int32(H), 0, Int32(G), Int32(H), pg) }
+        for s in stride(from: T - 1, through: 0, by: -1) {
+          for b in 0..<B { rows[s](g * B + b) }
+          if s > 0 {
+            recurrentProduct(
+              rows: B, n: H, k: G, a: pdg + g * B * T * G + s * G, lda: T * G, w: wg,
+              transW: false, packed: pg, c: pdh + g * B * H)
+          }
         }
       }
     }

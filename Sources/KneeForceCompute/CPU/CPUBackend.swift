@@ -44,9 +44,48 @@ public final class CPUBackend: ComputeBackend {
   /// Worker threads for GEMM blocks and elementwise loops.
   public let threads: Int
 
+  /// How the LSTM's recurrent products run (CPUBackend+LSTM.swift). `.packed` (the default)
+  /// packs W_hh once per walk and multiplies with `kf_gemm_packed` (AVX2/FMA); `.blas` calls
+  /// cblas_sgemm at every step (which repacks W_hh each time); `.packedScalar` runs the packed
+  /// kernel's scalar loop. The micro-benchmark and the tests compare them.
+  public enum RecurrentKernel: String, Sendable, CaseIterable {
+    case packed
+    case blas
+    case packedScalar = "packed-scalar"
+  }
+
+  public var recurrentKernel = RecurrentKernel.packed
+
+  /// Whether `gemm` runs products against a weight (K <= `packedGemmMaxK`) on the packed kernel
+  /// (`packedGemm`) rather than OpenBLAS.
+  public var usePackedGemm = true
+
+  /// The longest inner dimension `packedGemm` takes: up to 256 it measured faster than
+  /// OpenBLAS on every product of the two models (benchmarks/RESULTS.md, micro-benchmarks).
+  public var packedGemmMaxK = 256
+
+  /// W_hh of every group packed for `kf_gemm_packed`, one buffer for forward walks and one for
+  /// backward walks (each walk packs at its first step: s = 0 forward, s = T-1 backward), and
+  /// one for the products of `packedGemm`.
+  var packedRecurrent: [Int: HostBuffer] = [:]
+
   public init(threads: Int? = nil) {
     self.threads = max(1, threads ?? ProcessInfo.processInfo.activeProcessorCount)
     kf_blas_set_threads(1)
+    // Without AVX2/FMA the packed kernel runs its scalar loop: OpenBLAS is faster there.
+    if kf_gemm_packed_vectorised() == 0 {
+      recurrentKernel = .blas
+      usePackedGemm = false
+    }
+    // A developer switch for A/B measurements of whole epochs (benchmarks/RESULTS.md).
+    if let name = ProcessInfo.processInfo.environment["KNEEFORCE_RECURRENT_KERNEL"],
+      let kernel = RecurrentKernel(rawValue: name)
+    {
+      recurrentKernel = kernel
+    }
+    if ProcessInfo.processInfo.environment["KNEEFORCE_WEIGHT_GEMM"] == "blas" {
+      usePackedGemm = false
+    }
   }
 
   public var deviceName: String { "cpu (\(threads) threads, \(CPUBackend.blasName))" }
@@ -129,6 +168,7 @@ public final class CPUBackend: ComputeBackend {
     let b = try pointer(g.b, extents.b, "gemm B")
     let c = try pointer(g.c, extents.c, "gemm C")
     guard g.m > 0, g.n > 0 else { return }
+    if try packedGemm(g, a, b, c) { return }
     /// C[m0..<m1, n0..<n1] of batch item i: every operand offset stays a plain pointer shift.
     func block(_ i: Int, _ m0: Int, _ m1: Int, _ n0: Int, _ n1: Int) {
       let ai = a + i * g.strideA + (g.transA ? m0 : m0 * g.lda)
@@ -180,6 +220,44 @@ public struct GemmBlocking: Equatable {
       chunk = min(extent, max(16, (target + 15) / 16 * 16))
     }
     parts = (extent + chunk - 1) / chunk
+  }
+}
+
+extension CPUBackend {
+  /// Products against a weight with a modest inner dimension, `x W^T` or `dy W` with
+  /// K <= `packedGemmMaxK` (the LSTM input projections, the TCN convolutions and dcol = dy W,
+  /// the MLP layers and input gradients): W packs in microseconds, and the shim's 6 x 16
+  /// kernel beats OpenBLAS on these shapes (most at K = 40, where OpenBLAS reaches ~60
+  /// GFLOP/s). Row blocks go to the threads. Returns false where it does not apply (the
+  /// weight gradients dy^T x stay on OpenBLAS).
+  func packedGemm(
+    _ g: Gemm, _ a: UnsafeMutablePointer<Float>, _ b: UnsafeMutablePointer<Float>,
+    _ c: UnsafeMutablePointer<Float>
+  ) throws -> Bool {
+    guard usePackedGemm, !g.transA, g.k <= packedGemmMaxK, g.n >= 32, g.m >= 256,
+      g.alpha == 1, g.beta == 0 || g.beta == 1
+    else { return false }
+    let perItem = kf_packed_floats(Int32(g.k), Int32(g.n))
+    let packed = packedScratch(2, floats: g.batch * perItem)
+    for i in 0..<g.batch {
+      kf_pack_b(
+        b + i * g.strideB, Int32(g.ldb), g.transB ? 1 : 0, Int32(g.k), Int32(g.n),
+        packed + i * perItem)
+    }
+    // Row blocks of 6 (the kernel's tile), one contiguous range per thread and item.
+    let parts = threads
+    let chunk = ((g.m + parts - 1) / parts + 5) / 6 * 6
+    parallel(parts * g.batch) { job in
+      let (i, part) = (job / parts, job % parts)
+      let lo = min(part * chunk, g.m)
+      let hi = min(lo + chunk, g.m)
+      guard hi > lo else { return }
+      kf_gemm_packed(
+        Int32(hi - lo), Int32(g.n), Int32(g.k), a + i * g.strideA + lo * g.lda, Int32(g.lda),
+        packed + i * perItem, c + i * g.strideC + lo * g.ldc, Int32(g.ldc), g.beta == 1 ? 1 : 0,
+        0)
+    }
+    return true
   }
 }
 

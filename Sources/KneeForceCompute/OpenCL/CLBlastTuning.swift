@@ -52,7 +52,7 @@ public enum CLBlastTuning {
       var pointers = cNames.map { UnsafePointer<CChar>($0) }
       let status = pointers.withUnsafeMutableBufferPointer { namePointers in
         values.withUnsafeBufferPointer { valuePointers in
-          CLBlastOverrideParameters(
+          kf_CLBlastOverrideParameters(
             device.id, kernel, CLBlastPrecisionSingle, names.count, namePointers.baseAddress,
             valuePointers.baseAddress)
         }

@@ -7,7 +7,7 @@ extension OpenCLBackend {
     let m = try mem(slice, values.count, "uploadWords")
     guard !values.isEmpty else { return }
     try clCheck(
-      clEnqueueWriteBuffer(
+      kf_clEnqueueWriteBuffer(
         queue, m, cl_bool(CL_TRUE), slice.offset * 4, values.count * 4, values, 0, nil, nil),
       "clEnqueueWriteBuffer(words)")
   }

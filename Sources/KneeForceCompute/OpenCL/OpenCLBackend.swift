@@ -10,7 +10,7 @@ public final class CLBuffer: DeviceBuffer {
     self.count = count
   }
 
-  deinit { clReleaseMemObject(mem) }
+  deinit { kf_clReleaseMemObject(mem) }
 }
 
 enum KernelArg {
@@ -49,13 +49,13 @@ public final class OpenCLBackend: ComputeBackend {
     self.device = device
     var status: cl_int = 0
     var deviceID: cl_device_id? = device.id
-    guard let context = clCreateContext(nil, 1, &deviceID, nil, nil, &status),
+    guard let context = kf_clCreateContext(nil, 1, &deviceID, nil, nil, &status),
       status == CL_SUCCESS
     else { throw OpenCLError.call("clCreateContext", status) }
     self.context = context
-    guard let queue = clCreateCommandQueue(context, device.id, 0, &status), status == CL_SUCCESS
+    guard let queue = kf_clCreateCommandQueue(context, device.id, 0, &status), status == CL_SUCCESS
     else {
-      clReleaseContext(context)
+      kf_clReleaseContext(context)
       throw OpenCLError.call("clCreateCommandQueue", status)
     }
     self.queue = queue
@@ -85,18 +85,18 @@ public final class OpenCLBackend: ComputeBackend {
   }
 
   deinit {
-    for kernel in kernels.values { clReleaseKernel(kernel) }
-    clReleaseProgram(program)
-    if let queue { clReleaseCommandQueue(queue) }
-    clReleaseContext(context)
+    for kernel in kernels.values { kf_clReleaseKernel(kernel) }
+    kf_clReleaseProgram(program)
+    if let queue { kf_clReleaseCommandQueue(queue) }
+    kf_clReleaseContext(context)
   }
 
   static func buildLog(_ program: cl_program, _ device: OpenCLDeviceInfo) -> String {
     var size = 0
-    clGetProgramBuildInfo(
+    kf_clGetProgramBuildInfo(
       program, device.id, cl_program_build_info(CL_PROGRAM_BUILD_LOG), 0, nil, &size)
     var bytes = [CChar](repeating: 0, count: max(size, 1))
-    clGetProgramBuildInfo(
+    kf_clGetProgramBuildInfo(
       program, device.id, cl_program_build_info(CL_PROGRAM_BUILD_LOG), size, &bytes, nil)
     return String(decoding: bytes.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
   }
@@ -108,16 +108,16 @@ public final class OpenCLBackend: ComputeBackend {
     let program: cl_program? = source.withCString { text in
       var pointer: UnsafePointer<CChar>? = text
       var length = strlen(text)
-      return clCreateProgramWithSource(context, 1, &pointer, &length, &status)
+      return kf_clCreateProgramWithSource(context, 1, &pointer, &length, &status)
     }
     guard let program, status == CL_SUCCESS else {
       throw OpenCLError.call("clCreateProgramWithSource", status)
     }
     var id: cl_device_id? = device.id
-    let built = clBuildProgram(program, 1, &id, options, nil, nil)
+    let built = kf_clBuildProgram(program, 1, &id, options, nil, nil)
     if built != CL_SUCCESS {
       let log = buildLog(program, device)
-      clReleaseProgram(program)
+      kf_clReleaseProgram(program)
       throw OpenCLError.build(device: device.name, log: log.isEmpty ? openCLErrorName(built) : log)
     }
     return program
@@ -132,16 +132,16 @@ public final class OpenCLBackend: ComputeBackend {
     var length = binary.count
     let program: cl_program? = binary.withUnsafeBufferPointer { buffer in
       var pointer: UnsafePointer<UInt8>? = buffer.baseAddress
-      return clCreateProgramWithBinary(
+      return kf_clCreateProgramWithBinary(
         context, 1, &id, &length, &pointer, &binaryStatus, &status)
     }
     guard let program, status == CL_SUCCESS, binaryStatus == CL_SUCCESS else {
-      if let program { clReleaseProgram(program) }
+      if let program { kf_clReleaseProgram(program) }
       throw OpenCLError.call("clCreateProgramWithBinary", status)
     }
-    let built = clBuildProgram(program, 1, &id, options, nil, nil)
+    let built = kf_clBuildProgram(program, 1, &id, options, nil, nil)
     guard built == CL_SUCCESS else {
-      clReleaseProgram(program)
+      kf_clReleaseProgram(program)
       throw OpenCLError.call("clBuildProgram (binary)", built)
     }
     return program
@@ -150,14 +150,14 @@ public final class OpenCLBackend: ComputeBackend {
   static func programBinary(_ program: cl_program) -> [UInt8]? {
     var size = 0
     guard
-      clGetProgramInfo(
+      kf_clGetProgramInfo(
         program, cl_program_info(CL_PROGRAM_BINARY_SIZES), MemoryLayout<Int>.size, &size, nil)
         == CL_SUCCESS, size > 0
     else { return nil }
     var binary = [UInt8](repeating: 0, count: size)
     let status = binary.withUnsafeMutableBufferPointer { buffer -> cl_int in
       var pointer: UnsafeMutablePointer<UInt8>? = buffer.baseAddress
-      return clGetProgramInfo(
+      return kf_clGetProgramInfo(
         program, cl_program_info(CL_PROGRAM_BINARIES),
         MemoryLayout<UnsafeMutablePointer<UInt8>>.size,
         &pointer, nil)
@@ -168,8 +168,8 @@ public final class OpenCLBackend: ComputeBackend {
   func kernel(_ name: String) throws -> cl_kernel {
     if let kernel = kernels[name] { return kernel }
     var status: cl_int = 0
-    guard let kernel = clCreateKernel(program, name, &status), status == CL_SUCCESS else {
-      throw OpenCLError.call("clCreateKernel(\(name))", status)
+    guard let kernel = kf_clCreateKernel(program, name, &status), status == CL_SUCCESS else {
+      throw OpenCLError.call("kf_clCreateKernel(\(name))", status)
     }
     kernels[name] = kernel
     return kernel
@@ -198,40 +198,40 @@ public final class OpenCLBackend: ComputeBackend {
           throw ComputeError.outOfBounds(
             "\(name) argument \(index): \(v) does not fit a 32-bit int")
         }
-        status = clSetKernelArg(kernel, i, 4, &x)
+        status = kf_clSetKernelArg(kernel, i, 4, &x)
       case .long(let v):
         var x = Int64(v)
-        status = clSetKernelArg(kernel, i, 8, &x)
+        status = kf_clSetKernelArg(kernel, i, 8, &x)
       case .uint(let v):
         var x = v
-        status = clSetKernelArg(kernel, i, 4, &x)
+        status = kf_clSetKernelArg(kernel, i, 4, &x)
       case .float(let v):
         var x = v
-        status = clSetKernelArg(kernel, i, 4, &x)
+        status = kf_clSetKernelArg(kernel, i, 4, &x)
       case .buffer(let slice):
         guard var m = (slice.buffer as? CLBuffer)?.mem else {
           throw ComputeError.wrongBuffer("\(name) argument \(index)")
         }
-        status = clSetKernelArg(kernel, i, MemoryLayout<cl_mem>.size, &m)
+        status = kf_clSetKernelArg(kernel, i, MemoryLayout<cl_mem>.size, &m)
       case .local(let floats):
-        status = clSetKernelArg(kernel, i, floats * 4, nil)
+        status = kf_clSetKernelArg(kernel, i, floats * 4, nil)
       }
-      try clCheck(status, "clSetKernelArg(\(name), \(index))")
+      try clCheck(status, "kf_clSetKernelArg(\(name), \(index))")
     }
     var globalSize = (global + local - 1) / local * local
     var localSize = local
     try clCheck(
-      clEnqueueNDRangeKernel(queue, kernel, 1, nil, &globalSize, &localSize, 0, nil, nil),
-      "clEnqueueNDRangeKernel(\(name))")
+      kf_clEnqueueNDRangeKernel(queue, kernel, 1, nil, &globalSize, &localSize, 0, nil, nil),
+      "kf_clEnqueueNDRangeKernel(\(name))")
   }
 
   public func makeBuffer(count: Int) throws -> DeviceBuffer {
     var status: cl_int = 0
     let bytes = max(count, 1) * 4
     guard
-      let mem = clCreateBuffer(context, cl_mem_flags(CL_MEM_READ_WRITE), bytes, nil, &status),
+      let mem = kf_clCreateBuffer(context, cl_mem_flags(CL_MEM_READ_WRITE), bytes, nil, &status),
       status == CL_SUCCESS
-    else { throw OpenCLError.call("clCreateBuffer(\(bytes) bytes)", status) }
+    else { throw OpenCLError.call("kf_clCreateBuffer(\(bytes) bytes)", status) }
     let buffer = CLBuffer(mem: mem, count: count)
     try fill(BufferSlice(buffer), count: count, value: 0)
     return buffer
@@ -241,7 +241,7 @@ public final class OpenCLBackend: ComputeBackend {
     let m = try mem(slice, values.count, "upload")
     guard !values.isEmpty else { return }
     try clCheck(
-      clEnqueueWriteBuffer(
+      kf_clEnqueueWriteBuffer(
         queue, m, cl_bool(CL_TRUE), slice.offset * 4, values.count * 4, values, 0, nil, nil),
       "clEnqueueWriteBuffer")
   }
@@ -251,7 +251,7 @@ public final class OpenCLBackend: ComputeBackend {
     var values = [Float](repeating: 0, count: count)
     guard count > 0 else { return values }
     try clCheck(
-      clEnqueueReadBuffer(
+      kf_clEnqueueReadBuffer(
         queue, m, cl_bool(CL_TRUE), slice.offset * 4, count * 4, &values, 0, nil, nil),
       "clEnqueueReadBuffer")
     return values
@@ -262,7 +262,7 @@ public final class OpenCLBackend: ComputeBackend {
     guard count > 0 else { return }
     var pattern = value
     try clCheck(
-      clEnqueueFillBuffer(queue, m, &pattern, 4, slice.offset * 4, count * 4, 0, nil, nil),
+      kf_clEnqueueFillBuffer(queue, m, &pattern, 4, slice.offset * 4, count * 4, 0, nil, nil),
       "clEnqueueFillBuffer")
   }
 
@@ -271,12 +271,12 @@ public final class OpenCLBackend: ComputeBackend {
     let d = try mem(destination, count, "copy destination")
     guard count > 0 else { return }
     try clCheck(
-      clEnqueueCopyBuffer(
+      kf_clEnqueueCopyBuffer(
         queue, s, d, source.offset * 4, destination.offset * 4, count * 4, 0, nil, nil),
       "clEnqueueCopyBuffer")
   }
 
-  public func synchronize() throws { try clCheck(clFinish(queue), "clFinish") }
+  public func synchronize() throws { try clCheck(kf_clFinish(queue), "clFinish") }
 
   public func gemm(_ g: Gemm) throws {
     gemmFLOPs += g.flops
@@ -291,7 +291,7 @@ public final class OpenCLBackend: ComputeBackend {
     // CLBlast checks a buffer against `stride * batch`, so a single product states its extent
     // as its stride (the value is otherwise unused).
     let single = g.batch == 1
-    let status = CLBlastSgemmStridedBatched(
+    let status = kf_CLBlastSgemmStridedBatched(
       CLBlastLayoutRowMajor, ta, tb, g.m, g.n, g.k, g.alpha, a, g.a.offset, g.lda,
       single ? extents.a : g.strideA, b, g.b.offset, g.ldb, single ? extents.b : g.strideB,
       g.beta, c, g.c.offset, g.ldc, single ? extents.c : g.strideC, g.batch, &queue, nil)

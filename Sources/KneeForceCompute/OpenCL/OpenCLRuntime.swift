@@ -3,6 +3,8 @@ import Foundation
 
 /// An OpenCL or CLBlast failure, with the call that failed and, for program builds, the log.
 public enum OpenCLError: Error, CustomStringConvertible {
+  /// The OpenCL loader or CLBlast could not be opened, or lacks an entry point.
+  case unavailable(OpenCLLibraries.Failure)
   case call(String, Int32)
   case noPlatform(String)
   case noDevice(String)
@@ -12,6 +14,7 @@ public enum OpenCLError: Error, CustomStringConvertible {
 
   public var description: String {
     switch self {
+    case .unavailable(let failure): return "OpenCL unavailable: \(failure.reason)"
     case .call(let name, let code):
       return "OpenCL call \(name) failed with \(openCLErrorName(code))"
     case .noPlatform(let why): return "no OpenCL platform: \(why)"
@@ -42,6 +45,37 @@ func openCLErrorName(_ code: Int32) -> String {
   if code != CL_SUCCESS { throw OpenCLError.call(name(), code) }
 }
 
+/// The OpenCL ICD loader and CLBlast, opened at run time by the C shim (`kf_opencl_load`), so
+/// the executable links neither and starts on nodes without them. Opened once per process.
+public enum OpenCLLibraries {
+  public struct Failure: Sendable {
+    /// The loader or CLBlast library, its file name or the missing entry point, as dlopen
+    /// and dlsym report it.
+    public let reason: String
+    /// False when only the OpenCL loader is absent at its default name: a CPU-only node,
+    /// where running on the CPU backend is expected. True when a library named by
+    /// KNEEFORCE_OPENCL_LIBRARY / KNEEFORCE_CLBLAST_LIBRARY is missing, when CLBlast is
+    /// missing beside an OpenCL loader, or when a library lacks an entry point: the
+    /// installation is not what the user meant, so `--device auto` warns.
+    public let unexpected: Bool
+  }
+
+  /// nil once both libraries are open with every entry point resolved.
+  public static let failure: Failure? = {
+    var reason = [CChar](repeating: 0, count: 1024)
+    let code = kf_opencl_load(&reason, reason.count)
+    guard code != 0 else { return nil }
+    let text = String(
+      decoding: reason.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    return Failure(reason: text.isEmpty ? "error \(code)" : text, unexpected: code != 1)
+  }()
+
+  /// Throws `OpenCLError.unavailable` unless both libraries are usable.
+  public static func load() throws {
+    if let failure { throw OpenCLError.unavailable(failure) }
+  }
+}
+
 /// What `kneeforce devices` shows of one OpenCL device, in the order it lists them.
 public struct OpenCLDeviceInfo: @unchecked Sendable {
   public let index: Int
@@ -63,19 +97,19 @@ public struct OpenCLDeviceInfo: @unchecked Sendable {
 
 func platformString(_ platform: cl_platform_id, _ param: cl_platform_info) -> String {
   var size = 0
-  guard clGetPlatformInfo(platform, param, 0, nil, &size) == CL_SUCCESS, size > 0 else {
+  guard kf_clGetPlatformInfo(platform, param, 0, nil, &size) == CL_SUCCESS, size > 0 else {
     return ""
   }
   var bytes = [CChar](repeating: 0, count: size)
-  clGetPlatformInfo(platform, param, size, &bytes, nil)
+  kf_clGetPlatformInfo(platform, param, size, &bytes, nil)
   return String(decoding: bytes.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
 }
 
 func deviceString(_ device: cl_device_id, _ param: cl_device_info) -> String {
   var size = 0
-  guard clGetDeviceInfo(device, param, 0, nil, &size) == CL_SUCCESS, size > 0 else { return "" }
+  guard kf_clGetDeviceInfo(device, param, 0, nil, &size) == CL_SUCCESS, size > 0 else { return "" }
   var bytes = [CChar](repeating: 0, count: size)
-  clGetDeviceInfo(device, param, size, &bytes, nil)
+  kf_clGetDeviceInfo(device, param, size, &bytes, nil)
   return String(decoding: bytes.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     .trimmingCharacters(in: .whitespaces)
 }
@@ -84,15 +118,16 @@ func deviceValue<T: FixedWidthInteger>(_ device: cl_device_id, _ param: cl_devic
   -> T
 {
   var value: T = 0
-  clGetDeviceInfo(device, param, MemoryLayout<T>.size, &value, nil)
+  kf_clGetDeviceInfo(device, param, MemoryLayout<T>.size, &value, nil)
   return value
 }
 
 /// Every OpenCL device on every platform, numbered across platforms from 0: the numbering
 /// that `--device opencl:INDEX` uses.
 public func listOpenCLDevices() throws -> [OpenCLDeviceInfo] {
+  try OpenCLLibraries.load()
   var platformCount: cl_uint = 0
-  let status = clGetPlatformIDs(0, nil, &platformCount)
+  let status = kf_clGetPlatformIDs(0, nil, &platformCount)
   if status != CL_SUCCESS || platformCount == 0 {
     throw OpenCLError.noPlatform(
       status == CL_SUCCESS
@@ -100,17 +135,17 @@ public func listOpenCLDevices() throws -> [OpenCLDeviceInfo] {
         : "clGetPlatformIDs returned \(openCLErrorName(status)); is an OpenCL ICD installed?")
   }
   var platforms = [cl_platform_id?](repeating: nil, count: Int(platformCount))
-  try clCheck(clGetPlatformIDs(platformCount, &platforms, nil), "clGetPlatformIDs")
+  try clCheck(kf_clGetPlatformIDs(platformCount, &platforms, nil), "clGetPlatformIDs")
   var result: [OpenCLDeviceInfo] = []
   for case let platform? in platforms {
     var deviceCount: cl_uint = 0
     guard
-      clGetDeviceIDs(platform, cl_device_type(CL_DEVICE_TYPE_ALL), 0, nil, &deviceCount)
+      kf_clGetDeviceIDs(platform, cl_device_type(CL_DEVICE_TYPE_ALL), 0, nil, &deviceCount)
         == CL_SUCCESS, deviceCount > 0
     else { continue }
     var devices = [cl_device_id?](repeating: nil, count: Int(deviceCount))
     try clCheck(
-      clGetDeviceIDs(platform, cl_device_type(CL_DEVICE_TYPE_ALL), deviceCount, &devices, nil),
+      kf_clGetDeviceIDs(platform, cl_device_type(CL_DEVICE_TYPE_ALL), deviceCount, &devices, nil),
       "clGetDeviceIDs")
     for case let device? in devices {
       let type = deviceValue(device, cl_device_info(CL_DEVICE_TYPE), cl_device_type.self)

@@ -6,8 +6,10 @@ import KneeForceCompute
 /// input, so every per-direction tensor has the same layout and (model, direction) pairs form
 /// one batch index g = 2m + d for CLBlast's strided-batched GEMM:
 ///   1. gx[g] = xs[g] W_ih[g]^T for all steps at once (one GEMM),
-///   2. per step: gh[g] = h_{s-1}[g] W_hh[g]^T (one GEMM) and the fused cell kernel,
-///   3. backward per step: the cell backward kernel and dh[g] = dGates_s[g] W_hh[g] (one GEMM),
+///   2. per step: gh[g] = h_{s-1}[g] W_hh[g]^T (one GEMM) and the fused cell kernel
+///      (`lstmForwardWalk`: the CPU backend walks each group on one thread),
+///   3. backward per step: the cell backward kernel and dh[g] = dGates_s[g] W_hh[g] (one GEMM)
+///      (`lstmBackwardWalk`),
 ///   4. then dW_ih, dW_hh and the input gradient as one GEMM each over all steps.
 /// Kernels: Kernels/lstm_gates_forward.cl, Kernels/lstm_gates_backward.cl; CPU twins in
 /// Sources/KneeForceCompute/CPU/CPUBackend+LSTM.swift.
@@ -65,12 +67,9 @@ struct BidirectionalLSTM {
         transB: true, m: B * T, n: G, k: inputs, a: xs, lda: inputs, strideA: B * T * inputs,
         b: p.slice(weightIH), ldb: inputs, strideB: G * inputs, c: gates, ldc: G,
         strideC: B * T * G, batch: groups))
-    for s in 0..<T {
-      try be.lstmForwardStep(
-        shape: shape, step: s, weightHH: p.slice(weightHH), gx: gates, gh: gh,
-        biasIH: p.slice(biasIH), biasHH: p.slice(biasHH), cell: cell, hprev: hprev,
-        output: output)
-    }
+    try be.lstmForwardWalk(
+      shape: shape, weightHH: p.slice(weightHH), gx: gates, gh: gh, biasIH: p.slice(biasIH),
+      biasHH: p.slice(biasHH), cell: cell, hprev: hprev, output: output)
     return Saved(shape: shape, xs: xs, gates: gates, cell: cell, hprev: hprev)
   }
 
@@ -90,11 +89,9 @@ struct BidirectionalLSTM {
     let dCell = try ws.slice("\(tag).dcell", groups * B * H)
     try be.fill(dhRec, count: groups * B * H, value: 0)
     try be.fill(dCell, count: groups * B * H, value: 0)
-    for s in stride(from: T - 1, through: 0, by: -1) {
-      try be.lstmBackwardStep(
-        shape: shape, step: s, weightHH: p.slice(weightHH), gates: saved.gates,
-        cell: saved.cell, dOutput: dOutput, dhRecurrent: dhRec, dCell: dCell, dGates: dGates)
-    }
+    try be.lstmBackwardWalk(
+      shape: shape, weightHH: p.slice(weightHH), gates: saved.gates, cell: saved.cell,
+      dOutput: dOutput, dhRecurrent: dhRec, dCell: dCell, dGates: dGates)
     // dW_hh = sum_s dGates_s^T h_{s-1}; dW_ih = sum_s dGates_s^T x_s: one GEMM each.
     try be.gemm(
       Gemm(

@@ -33,15 +33,16 @@ struct CausalConv {
       dilation: dilation)
   }
 
-  /// y = conv(x) + b; returns the im2col matrix the backward pass reuses.
+  /// y = conv(x) + b; returns the im2col matrix the backward pass reuses. `col` gives a
+  /// (shared, large enough) buffer for it when no backward will follow.
   func forward(
     _ p: ParameterStore, _ ws: Workspace, x: BufferSlice, batch: Int, steps: Int,
-    into y: BufferSlice
+    into y: BufferSlice, col shared: BufferSlice? = nil
   ) throws -> BufferSlice {
     let models = p.layout.models
     let rows = batch * steps
     let width = inputs * kernel
-    let col = try ws.slice("\(name).col", models * rows * width)
+    let col = try shared ?? ws.slice("\(name).col", models * rows * width)
     try p.backend.causalIm2col(
       x, into: col, shape: shape(models: models, batch: batch, steps: steps))
     try p.backend.gemm(

@@ -1,0 +1,168 @@
+// A small GEMM whose right-hand operand is packed once and reused: the LSTM's recurrent
+// products (h_{s-1} W_hh^T forward, dGates_s W_hh backward) multiply the same W_hh at each of
+// the T steps, and BLAS repacks it on every call. See CKneeForce.h for the contract.
+#include "CKneeForce.h"
+
+#include <string.h>
+
+#define KF_NR 16
+#define KF_MR 6
+
+size_t kf_packed_floats(int k, int n) { return (size_t)((n + KF_NR - 1) / KF_NR) * KF_NR * k; }
+
+void kf_pack_b(const float *b, int ldb, int trans_b, int k, int n, float *packed) {
+  const int panels = (n + KF_NR - 1) / KF_NR;
+  for (int p = 0; p < panels; p++) {
+    float *panel = packed + (size_t)p * k * KF_NR;
+    for (int kk = 0; kk < k; kk++) {
+      for (int c = 0; c < KF_NR; c++) {
+        const int col = p * KF_NR + c;
+        panel[kk * KF_NR + c] =
+            col < n ? (trans_b ? b[(size_t)col * ldb + kk] : b[(size_t)kk * ldb + col]) : 0.0f;
+      }
+    }
+  }
+}
+
+// Writes (or adds) the valid rows x cols of a KF_MR x KF_NR tile.
+static inline void kf_store_tile(const float *tile, int rows, int cols, float *c, int ldc,
+                                 int accumulate) {
+  for (int i = 0; i < rows; i++) {
+    float *row = c + (size_t)i * ldc;
+    if (accumulate) {
+      for (int j = 0; j < cols; j++) row[j] += tile[i * KF_NR + j];
+    } else {
+      memcpy(row, tile + i * KF_NR, (size_t)cols * sizeof(float));
+    }
+  }
+}
+
+static void kf_gemm_packed_scalar(int m, int n, int k, const float *a, int lda,
+                                  const float *packed, float *c, int ldc, int accumulate) {
+  float tile[KF_MR * KF_NR];
+  for (int i0 = 0; i0 < m; i0 += KF_MR) {
+    const int rows = m - i0 < KF_MR ? m - i0 : KF_MR;
+    for (int p = 0; p * KF_NR < n; p++) {
+      const int cols = n - p * KF_NR < KF_NR ? n - p * KF_NR : KF_NR;
+      const float *panel = packed + (size_t)p * k * KF_NR;
+      memset(tile, 0, sizeof(tile));
+      for (int i = 0; i < rows; i++) {
+        const float *ai = a + (size_t)(i0 + i) * lda;
+        for (int kk = 0; kk < k; kk++) {
+          for (int j = 0; j < KF_NR; j++) tile[i * KF_NR + j] += ai[kk] * panel[kk * KF_NR + j];
+        }
+      }
+      kf_store_tile(tile, rows, cols, c + (size_t)i0 * ldc + p * KF_NR, ldc, accumulate);
+    }
+  }
+}
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+// 6 x 16 register tile: 12 accumulators, two 8-float loads of the packed panel and six
+// broadcasts of A per k (the classic Haswell shape). Rows past `rows` read row 0 again (their
+// results are dropped), so the inner loop has no branches.
+__attribute__((target("avx2,fma"))) static void kf_gemm_packed_avx2(
+    int m, int n, int k, const float *a, int lda, const float *packed, float *c, int ldc,
+    int accumulate) {
+  for (int i0 = 0; i0 < m; i0 += KF_MR) {
+    const int rows = m - i0 < KF_MR ? m - i0 : KF_MR;
+    const float *r[KF_MR];
+    for (int i = 0; i < KF_MR; i++) r[i] = a + (size_t)(i0 + (i < rows ? i : 0)) * lda;
+    const float *a0 = r[0], *a1 = r[1], *a2 = r[2], *a3 = r[3], *a4 = r[4], *a5 = r[5];
+    for (int p = 0; p * KF_NR < n; p++) {
+      const int cols = n - p * KF_NR < KF_NR ? n - p * KF_NR : KF_NR;
+      const float *bp = packed + (size_t)p * k * KF_NR;
+      __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps();
+      __m256 c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();
+      __m256 c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps();
+      __m256 c30 = _mm256_setzero_ps(), c31 = _mm256_setzero_ps();
+      __m256 c40 = _mm256_setzero_ps(), c41 = _mm256_setzero_ps();
+      __m256 c50 = _mm256_setzero_ps(), c51 = _mm256_setzero_ps();
+      for (int kk = 0; kk < k; kk++) {
+        const __m256 b0 = _mm256_loadu_ps(bp + kk * KF_NR);
+        const __m256 b1 = _mm256_loadu_ps(bp + kk * KF_NR + 8);
+        __m256 x = _mm256_broadcast_ss(a0 + kk);
+        c00 = _mm256_fmadd_ps(x, b0, c00);
+        c01 = _mm256_fmadd_ps(x, b1, c01);
+        x = _mm256_broadcast_ss(a1 + kk);
+        c10 = _mm256_fmadd_ps(x, b0, c10);
+        c11 = _mm256_fmadd_ps(x, b1, c11);
+        x = _mm256_broadcast_ss(a2 + kk);
+        c20 = _mm256_fmadd_ps(x, b0, c20);
+        c21 = _mm256_fmadd_ps(x, b1, c21);
+        x = _mm256_broadcast_ss(a3 + kk);
+        c30 = _mm256_fmadd_ps(x, b0, c30);
+        c31 = _mm256_fmadd_ps(x, b1, c31);
+        x = _mm256_broadcast_ss(a4 + kk);
+        c40 = _mm256_fmadd_ps(x, b0, c40);
+        c41 = _mm256_fmadd_ps(x, b1, c41);
+        x = _mm256_broadcast_ss(a5 + kk);
+        c50 = _mm256_fmadd_ps(x, b0, c50);
+        c51 = _mm256_fmadd_ps(x, b1, c51);
+      }
+      float *out = c + (size_t)i0 * ldc + p * KF_NR;
+      if (cols == KF_NR) {
+        const __m256 acc[KF_MR][2] = {{c00, c01}, {c10, c11}, {c20, c21},
+                                      {c30, c31}, {c40, c41}, {c50, c51}};
+        for (int i = 0; i < rows; i++) {
+          float *row = out + (size_t)i * ldc;
+          __m256 v0 = acc[i][0], v1 = acc[i][1];
+          if (accumulate) {
+            v0 = _mm256_add_ps(v0, _mm256_loadu_ps(row));
+            v1 = _mm256_add_ps(v1, _mm256_loadu_ps(row + 8));
+          }
+          _mm256_storeu_ps(row, v0);
+          _mm256_storeu_ps(row + 8, v1);
+        }
+      } else {
+        float tile[KF_MR * KF_NR];
+        _mm256_storeu_ps(tile + 0, c00);
+        _mm256_storeu_ps(tile + 8, c01);
+        _mm256_storeu_ps(tile + 16, c10);
+        _mm256_storeu_ps(tile + 24, c11);
+        _mm256_storeu_ps(tile + 32, c20);
+        _mm256_storeu_ps(tile + 40, c21);
+        _mm256_storeu_ps(tile + 48, c30);
+        _mm256_storeu_ps(tile + 56, c31);
+        _mm256_storeu_ps(tile + 64, c40);
+        _mm256_storeu_ps(tile + 72, c41);
+        _mm256_storeu_ps(tile + 80, c50);
+        _mm256_storeu_ps(tile + 88, c51);
+        kf_store_tile(tile, rows, cols, out, ldc, accumulate);
+      }
+    }
+  }
+}
+
+static int kf_has_avx2_fma(void) {
+  static int cached = -1;
+  if (cached < 0) {
+    __builtin_cpu_init();
+    cached = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  }
+  return cached;
+}
+#endif
+
+int kf_gemm_packed_vectorised(void) {
+#if defined(__x86_64__)
+  return kf_has_avx2_fma();
+#else
+  return 0;
+#endif
+}
+
+void kf_gemm_packed(int m, int n, int k, const float *a, int lda, const float *packed, float *c,
+                    int ldc, int accumulate, int force_scalar) {
+  if (m <= 0 || n <= 0) return;
+#if defined(__x86_64__)
+  if (!force_scalar && kf_has_avx2_fma()) {
+    kf_gemm_packed_avx2(m, n, k, a, lda, packed, c, ldc, accumulate);
+    return;
+  }
+#endif
+  (void)force_scalar;
+  kf_gemm_packed_scalar(m, n, k, a, lda, packed, c, ldc, accumulate);
+}
