@@ -25,6 +25,7 @@ struct KneeForce: ParsableCommand {
       DevicesCommand.self,
       BenchCommand.self,
       ForwardCommand.self,
+      SlurmCommand.self,
     ]
   )
 
