@@ -207,5 +207,89 @@ kneeforce="$(swift build --show-bin-path)/kneeforce"
 [ -x "$kneeforce" ] || { echo "no kneeforce executable at $kneeforce" >&2; exit 1; }
 export KNEEFORCE_CACHE_DIR="$tmp/cache"
 
-echo "TODO: sweep not merged yet" >&2
-exit 1
+
+# A tiny sweep: 3 subjects, 1 trial per activity, 1 model, small sizes, few epochs.
+say "tiny synthetic cohort"
+work="$tmp/work"
+data="$work/data"
+"$kneeforce" synth --out "$data" --subjects 3 --trials 1 >/dev/null
+options=(--models tcn --epochs "${KNEEFORCE_SLURM_TEST_EPOCHS:-2}" --channels 8 --levels 2)
+
+# The unsharded reference, on this machine, alongside the first Slurm run.
+say "local unsharded sweep (reference)"
+"$kneeforce" sweep --data "$data" --out "$work/local" "${options[@]}" >"$work/local.log" 2>&1 &
+local_pid=$!
+
+# submit OUT: `kneeforce slurm --submit` with 3 tasks; sets array_job and merge_job.
+submit() {
+  "$kneeforce" slurm --data "$data" --out "$1" --tasks 3 --cpus-per-task 1 --time 00:10:00 \
+    "${options[@]}" --submit | tee "$work/submit.log"
+  array_job=$(sed -n 's/^Submitted the sweep array: job \([0-9]*\).*/\1/p' "$work/submit.log")
+  merge_job=$(sed -n 's/^Submitted the merge: job \([0-9]*\).*/\1/p' "$work/submit.log")
+  [ -n "$array_job" ] && [ -n "$merge_job" ] || { echo "no job ids in the output" >&2; exit 1; }
+}
+# expect_states JOB STATE: every task of JOB ended in STATE.
+expect_states() {
+  local states
+  states=$(job_states "$1")
+  echo "$states" | sed "s/^/  job $1 task /"
+  if echo "$states" | awk '{print $2}' | grep -vqx "$2"; then
+    echo "job $1: expected every task $2" >&2
+    exit 1
+  fi
+}
+merge_log() { cat "$1/slurm/logs/merge-$2.out"; }
+
+# A path with a space and a quote: the scripts' quoting meets sbatch and bash for real.
+say "run 1: kneeforce slurm --submit, 3 tasks"
+out1="$work/run one's output"
+submit "$out1"
+wait_jobs "$array_job" "$merge_job"
+expect_states "$array_job" COMPLETED
+expect_states "$merge_job" COMPLETED
+merge_log "$out1" "$merge_job"
+wait "$local_pid" || { cat "$work/local.log" >&2; echo "local sweep failed" >&2; exit 1; }
+cmp "$work/local/results.csv" "$out1/results.csv"
+echo "run 1: merged results.csv equals the unsharded local sweep ($(($(wc -l <"$out1/results.csv") - 1)) rows, bitwise)"
+
+say "run 2: one task cancelled while it runs"
+out2="$work/run two"
+submit "$out2"
+cancelled=2
+for i in $(seq 1 600); do
+  state=$(squeue --noheader --array --jobs="$array_job" --format="%K %T" | awk -v t="$cancelled" '$1 == t {print $2}')
+  [ "$state" = RUNNING ] && break
+  [ -z "$state" ] && [ "$i" -gt 10 ] && { echo "task $cancelled ended before it could be cancelled" >&2; exit 1; }
+  sleep 0.1
+done
+journalled=$( (find "$out2/shards/$cancelled/units" -name unit.json 2>/dev/null || true) | wc -l)
+scancel "${array_job}_${cancelled}"
+echo "cancelled task ${array_job}_${cancelled} while RUNNING ($journalled units of its shard journalled)"
+wait_jobs "$array_job" "$merge_job"
+job_states "$array_job" | sed "s/^/  job $array_job task /"
+state=$(job_states "$array_job" | awk -v t="$cancelled" '$1 == t {print $2}')
+[ "$state" = CANCELLED ] || { echo "task $cancelled: $state, expected CANCELLED" >&2; exit 1; }
+expect_states "$merge_job" FAILED
+echo "the merge job's log:"
+merge_log "$out2" "$merge_job" | sed 's/^/  | /'
+merge_log "$out2" "$merge_job" | grep -q "$out2/shards/$cancelled" \
+  || { echo "the merge did not name shard $cancelled" >&2; exit 1; }
+merge_log "$out2" "$merge_job" | grep -q -- "--resubmit" \
+  || { echo "the merge did not print the --resubmit command" >&2; exit 1; }
+[ ! -e "$out2/results.csv" ] || { echo "a refused merge wrote results.csv" >&2; exit 1; }
+
+say "run 2: kneeforce slurm --out OUT --resubmit --submit"
+"$kneeforce" slurm --out "$out2" --resubmit --submit | tee "$work/submit.log"
+array_job=$(sed -n 's/^Submitted the sweep array: job \([0-9]*\).*/\1/p' "$work/submit.log")
+merge_job=$(sed -n 's/^Submitted the merge: job \([0-9]*\).*/\1/p' "$work/submit.log")
+grep -q "^#SBATCH --array=$cancelled\$" "$out2/slurm/resubmit-1.sbatch" \
+  || { echo "resubmit-1.sbatch is not an array of task $cancelled only" >&2; exit 1; }
+wait_jobs "$array_job" "$merge_job"
+expect_states "$array_job" COMPLETED
+expect_states "$merge_job" COMPLETED
+merge_log "$out2" "$merge_job"
+cmp "$work/local/results.csv" "$out2/results.csv"
+echo "run 2: after --resubmit the merged results.csv equals the unsharded local sweep (bitwise)"
+jq -c '.submissions[] | {kind, tasks, array_job, merge_job}' "$out2/slurm/slurm.json"
+
+say "passed"
