@@ -89,7 +89,7 @@ struct SlurmCommand: ParsableCommand {
   static let cpuRange = 1...1024
   static let gpuRange = 0...64
   /// Options that `kneeforce slurm` itself sets on every task's `kneeforce sweep`.
-  static let ownedSweepOptions = ["--data", "--out", "--shard", "--resume", "--force", "--threads"]
+  static let ownedSweepOptions = ["--data", "--out", "--shard", "--resume", "--force"]
 
   func validate() throws {
     if resubmit {
@@ -143,7 +143,7 @@ struct SlurmCommand: ParsableCommand {
       if Self.ownedSweepOptions.contains(name) {
         throw ValidationError(
           "\(name) is set by `kneeforce slurm` for every task (--data and --out here; "
-            + "--shard, --resume and --threads per task); remove it from the sweep options")
+            + "--shard and --resume per task); remove it from the sweep options")
       }
       if name == "--help" || name == "-h" {
         throw ValidationError("sweep options are described by `kneeforce help sweep`")

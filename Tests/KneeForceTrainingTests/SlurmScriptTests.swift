@@ -59,9 +59,10 @@ final class SlurmScriptTests: XCTestCase {
       run.arguments,
       [
         "sweep", "--data", "/scratch/kf/data", "--out", "/scratch/kf/out/shards/3", "--shard",
-        "3/4", "--resume", "--threads", "4", "--models", "tcn", "--epochs", "2",
+        "3/4", "--resume", "--models", "tcn", "--epochs", "2",
         "--activities", "walking,squat",
       ])
+    XCTAssertEqual(run.threads, "4", "threads follow SLURM_CPUS_PER_TASK")
   }
 
   func testResubmissionIsAnArrayOfTheMissingTasksOfTheSameShards() throws {
@@ -86,7 +87,7 @@ final class SlurmScriptTests: XCTestCase {
       run.arguments,
       [
         "sweep", "--data", Self.awkward + "/data", "--out", Self.awkward + "/out/shards/1",
-        "--shard", "1/4", "--resume", "--threads", "2", "--held-out", "S 01's",
+        "--shard", "1/4", "--resume", "--held-out", "S 01's",
       ])
   }
 
@@ -183,7 +184,7 @@ final class SlurmScriptTests: XCTestCase {
       (["--tasks", "2", "--cpus-per-task", "0"], "--cpus-per-task must be in"),
       (["--tasks", "2", "--shard", "1/2"], "--shard is set by `kneeforce slurm`"),
       (["--tasks", "2", "--resume"], "--resume is set by `kneeforce slurm`"),
-      (["--tasks", "2", "--threads=4"], "--threads is set by `kneeforce slurm`"),
+      (["--tasks", "2", "--shard=1/2"], "--shard is set by `kneeforce slurm`"),
       (["--tasks", "2", "--partition", "a b"], "--partition must be"),
       ([], "--tasks is required"),
     ] {
@@ -239,6 +240,8 @@ final class SlurmScriptTests: XCTestCase {
     var output: String
     /// Every argument the stub `kneeforce` received, over all its calls.
     var arguments: [String]
+    /// KNEEFORCE_THREADS as the stub saw it.
+    var threads: String
   }
 
   /// Runs `script` with bash, its `kneeforce=` line pointing at a stub that records its
@@ -253,6 +256,7 @@ final class SlurmScriptTests: XCTestCase {
     try """
     #!/bin/bash
     for a in "$@"; do printf '%s\\0' "$a" >> "$STUB_RECORD"; done
+    printf '%s' "${KNEEFORCE_THREADS:-}" > "$STUB_RECORD.threads"
     [ "$1" = help ] && exit 1
     exit 0
     """.write(to: stub, atomically: true, encoding: .utf8)
@@ -277,7 +281,9 @@ final class SlurmScriptTests: XCTestCase {
     process.waitUntilExit()
     let recorded = FileManager.default.contents(atPath: record.path) ?? Data()
     let arguments = recorded.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
-    return StubRun(status: process.terminationStatus, output: output, arguments: arguments)
+    let threads = (try? String(contentsOfFile: record.path + ".threads", encoding: .utf8)) ?? ""
+    return StubRun(
+      status: process.terminationStatus, output: output, arguments: arguments, threads: threads)
   }
 
   /// The words bash makes of `line`.

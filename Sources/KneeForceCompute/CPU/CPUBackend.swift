@@ -43,7 +43,7 @@ public final class CPUBackend: ComputeBackend {
   public let threads: Int
 
   public init(threads: Int? = nil) {
-    self.threads = max(1, threads ?? ProcessInfo.processInfo.activeProcessorCount)
+    self.threads = max(1, threads ?? CPUThreads.defaultCount)
     kf_blas_set_threads(1)
   }
 

@@ -143,16 +143,13 @@ public enum SlurmScripts {
 
   // MARK: - Scripts
 
-  /// The command every task runs, as bash words; `$task`, `$tasks`, `$out` and `$threads`
+  /// The command every task runs, as bash words; `$kneeforce`, `$task`, `$tasks` and `$out`
   /// are the script's variables.
-  public static func sweepCommand(_ plan: SlurmPlan, threadsOption: String? = "--threads")
-    -> String
-  {
+  public static func sweepCommand(_ plan: SlurmPlan) -> String {
     var words = [
       "\"$kneeforce\"", "sweep", "--data", shellQuote(plan.data), "--out",
       "\"$out/shards/$task\"", "--shard", "\"$task/$tasks\"", "--resume",
     ]
-    if let threadsOption { words += [threadsOption, "\"$threads\""] }
     words += plan.sweepArguments.map(shellQuote)
     return words.joined(separator: " ")
   }
@@ -182,7 +179,7 @@ public enum SlurmScripts {
   /// whatever an earlier run of the same task journalled. `tasks` are the array ids (every
   /// task, or the missing ones of a resubmission).
   public static func sweepScript(
-    _ plan: SlurmPlan, tasks: [Int], version: String, threadsOption: String? = "--threads"
+    _ plan: SlurmPlan, tasks: [Int], version: String
   ) -> String {
     var lines = header(plan, version: version)
     lines += [
@@ -210,14 +207,14 @@ public enum SlurmScripts {
       "tasks=\(plan.tasks)",
       "task=\"${SLURM_ARRAY_TASK_ID:?run this script with sbatch as a job array}\"",
       "",
-      "# Threads follow --cpus-per-task (the CPU backend and BLAS use that many cores).",
+      "# Threads follow --cpus-per-task: the CPU backend starts KNEEFORCE_THREADS workers.",
       "threads=\"${SLURM_CPUS_PER_TASK:-1}\"",
-      "export OMP_NUM_THREADS=\"$threads\" OPENBLAS_NUM_THREADS=\"$threads\"",
+      "export KNEEFORCE_THREADS=\"$threads\" OMP_NUM_THREADS=\"$threads\" OPENBLAS_NUM_THREADS=\"$threads\"",
       "# OpenCL program binaries are cached per node: a local folder unless you set one.",
       "export KNEEFORCE_CACHE_DIR=\"${KNEEFORCE_CACHE_DIR:-${TMPDIR:-/tmp}/kneeforce-cache-$(id -u)}\"",
       "",
       "echo \"kneeforce sweep shard $task/$tasks on $(hostname) (job ${SLURM_JOB_ID:-?}), $threads threads\"",
-      "exec " + sweepCommand(plan, threadsOption: threadsOption),
+      "exec " + sweepCommand(plan),
       "",
     ]
     return lines.joined(separator: "\n")
