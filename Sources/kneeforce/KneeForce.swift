@@ -20,6 +20,8 @@ struct KneeForce: ParsableCommand {
       """,
     subcommands: [
       DemoCommand.self,
+      SweepCommand.self,
+      TrainCommand.self,
       SynthCommand.self,
       CheckCommand.self,
       DevicesCommand.self,
