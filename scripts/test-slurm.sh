@@ -11,7 +11,7 @@
 #    through SLURM_CONF, so /etc/slurm/slurm.conf is neither read nor replaced; if one
 #    exists it is left as it was (and restored from a copy should anything change it).
 # 3. Runs `kneeforce slurm --submit` with 3 tasks on a tiny synthetic cohort, waits for the
-#    merge job and compares the merged results.csv byte for byte with an unsharded local
+#    merge job and compares the merged results.csv (OUT/merged) byte for byte with an unsharded local
 #    `kneeforce sweep` of the same options.
 # 4. A second run with one task cancelled mid-way: the merge refuses and names the shard,
 #    `kneeforce slurm --out OUT --resubmit --submit` completes it, and the results equal
@@ -213,7 +213,9 @@ say "tiny synthetic cohort"
 work="$tmp/work"
 data="$work/data"
 "$kneeforce" synth --out "$data" --subjects 3 --trials 1 >/dev/null
-options=(--models tcn --epochs "${KNEEFORCE_SLURM_TEST_EPOCHS:-2}" --channels 8 --levels 2)
+# 8 epochs give every task a TCN unit (cost balancing splits the TCN folds over the shards)
+# that trains for a second or two, so a task can be cancelled while it runs.
+options=(--models tcn --epochs 8 --channels 8 --levels 2 --device cpu)
 
 # The unsharded reference, on this machine, alongside the first Slurm run.
 say "local unsharded sweep (reference)"
@@ -249,8 +251,8 @@ expect_states "$array_job" COMPLETED
 expect_states "$merge_job" COMPLETED
 merge_log "$out1" "$merge_job"
 wait "$local_pid" || { cat "$work/local.log" >&2; echo "local sweep failed" >&2; exit 1; }
-cmp "$work/local/results.csv" "$out1/results.csv"
-echo "run 1: merged results.csv equals the unsharded local sweep ($(($(wc -l <"$out1/results.csv") - 1)) rows, bitwise)"
+cmp "$work/local/results.csv" "$out1/merged/results.csv"
+echo "run 1: merged results.csv equals the unsharded local sweep ($(($(wc -l <"$out1/merged/results.csv") - 1)) rows, bitwise)"
 
 say "run 2: one task cancelled while it runs"
 out2="$work/run two"
@@ -276,7 +278,7 @@ merge_log "$out2" "$merge_job" | grep -q "$out2/shards/$cancelled" \
   || { echo "the merge did not name shard $cancelled" >&2; exit 1; }
 merge_log "$out2" "$merge_job" | grep -q -- "--resubmit" \
   || { echo "the merge did not print the --resubmit command" >&2; exit 1; }
-[ ! -e "$out2/results.csv" ] || { echo "a refused merge wrote results.csv" >&2; exit 1; }
+[ ! -e "$out2/merged" ] || { echo "a refused merge wrote $out2/merged" >&2; exit 1; }
 
 say "run 2: kneeforce slurm --out OUT --resubmit --submit"
 "$kneeforce" slurm --out "$out2" --resubmit --submit | tee "$work/submit.log"
@@ -288,7 +290,7 @@ wait_jobs "$array_job" "$merge_job"
 expect_states "$array_job" COMPLETED
 expect_states "$merge_job" COMPLETED
 merge_log "$out2" "$merge_job"
-cmp "$work/local/results.csv" "$out2/results.csv"
+cmp "$work/local/results.csv" "$out2/merged/results.csv"
 echo "run 2: after --resubmit the merged results.csv equals the unsharded local sweep (bitwise)"
 jq -c '.submissions[] | {kind, tasks, array_job, merge_job}' "$out2/slurm/slurm.json"
 

@@ -14,8 +14,8 @@ struct SlurmCommand: ParsableCommand {
     discussion: """
       Writes OUT/slurm/sweep.sbatch, a job array (--array=1-N) whose task i runs \
       `kneeforce sweep ... --shard i/N --resume --out OUT/shards/i`, so that a requeued or \
-      preempted task continues, and OUT/slurm/merge.sbatch, which merges the shards into OUT \
-      (then `kneeforce report OUT` where that command exists). With --submit it submits both, \
+      preempted task continues, and OUT/slurm/merge.sbatch, which merges the shards into \
+      OUT/merged (then `kneeforce report OUT/merged` where that command exists). With --submit it submits both, \
       the merge with --dependency=afterany:<array job> so that it runs even when a task \
       failed, and prints the job ids. OUT/slurm/slurm.json records the tasks, the sweep \
       options and the job ids.
@@ -152,6 +152,14 @@ struct SlurmCommand: ParsableCommand {
     try asUsageError {
       try OutputFolder.check(out, command: "slurm", mode: force ? .force : .fresh)
     }
+    // The sweep's own parser checks the options now, on the login node, not in every task.
+    let probe = URL(fileURLWithPath: out).standardizedFileURL.path + "/shards/1"
+    do {
+      _ = try SweepCommand.parse(
+        ["--data", data, "--out", probe, "--shard", "1/\(tasks)", "--resume"] + sweepOptions)
+    } catch {
+      throw ValidationError("sweep options: \(SweepCommand.message(for: error))")
+    }
   }
 
   /// `HH:MM:SS` or `D-HH:MM:SS`, minutes and seconds below 60.
@@ -207,7 +215,8 @@ struct SlurmCommand: ParsableCommand {
     print(
       "Wrote \(sweepPath): job array \(SlurmScripts.arrayRange(all)), task i runs "
         + "`kneeforce sweep --shard i/\(plan.tasks) --resume` into \(plan.out)/shards/i")
-    print("Wrote \(mergePath): merges the shards into \(plan.out) when every task has ended")
+    print(
+      "Wrote \(mergePath): merges the shards into \(plan.mergedFolder) when every task has ended")
     if submit {
       try submitArray(&recorded, index: 0)
     } else {

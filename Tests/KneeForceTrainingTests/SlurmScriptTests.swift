@@ -137,9 +137,10 @@ final class SlurmScriptTests: XCTestCase {
     XCTAssertEqual(SlurmScripts.incompleteTasks(p), [2])
 
     let merge = SlurmScripts.mergeScript(p, version: "test")
-    let refused = try runWithStub(merge, p, environment: [:])
+    let refused = try runWithStub(merge, p, environment: ["STUB_STATUS": "1"])
     XCTAssertEqual(refused.status, 1, refused.output)
-    XCTAssertTrue(refused.arguments.isEmpty, "merge must not run: \(refused.arguments)")
+    XCTAssertEqual(refused.arguments.first, "merge", "merge refuses in its own words too")
+    XCTAssertFalse(refused.arguments.contains("report"), "no report of a refused merge")
     XCTAssertTrue(refused.output.contains("tasks 2"), refused.output)
     XCTAssertTrue(refused.output.contains(out + "/shards/2"), refused.output)
     let hint = try XCTUnwrap(
@@ -156,8 +157,8 @@ final class SlurmScriptTests: XCTestCase {
     XCTAssertEqual(merged.status, 0, merged.output)
     XCTAssertEqual(
       merged.arguments,
-      ["merge", "--out", out, out + "/shards/1", out + "/shards/2", out + "/shards/3"]
-        + ["help", "report"])
+      ["merge", "--force", "--out", out + "/merged"]
+        + [out + "/shards/1", out + "/shards/2", out + "/shards/3"] + ["help", "report"])
     XCTAssertTrue(merged.output.contains("kneeforce report is not in this version"))
   }
 
@@ -187,6 +188,8 @@ final class SlurmScriptTests: XCTestCase {
       (["--tasks", "2", "--shard=1/2"], "--shard is set by `kneeforce slurm`"),
       (["--tasks", "2", "--partition", "a b"], "--partition must be"),
       ([], "--tasks is required"),
+      (["--tasks", "2", "--epochs", "0"], "sweep options: --epochs must be in 1...100000"),
+      (["--tasks", "2", "--modles", "tcn"], "sweep options: "),
     ] {
       let run = try kneeforce(base + extra)
       XCTAssertEqual(run.status, 64, "\(extra): \(run.output)")
@@ -258,7 +261,7 @@ final class SlurmScriptTests: XCTestCase {
     for a in "$@"; do printf '%s\\0' "$a" >> "$STUB_RECORD"; done
     printf '%s' "${KNEEFORCE_THREADS:-}" > "$STUB_RECORD.threads"
     [ "$1" = help ] && exit 1
-    exit 0
+    exit "${STUB_STATUS:-0}"
     """.write(to: stub, atomically: true, encoding: .utf8)
     chmod(stub.path, 0o755)
     let quoted = SlurmScripts.shellQuote(plan.executable)

@@ -8,7 +8,8 @@ public struct SlurmPlan: Codable, Equatable, Sendable {
   public var executable: String
   /// The dataset folder (absolute).
   public var data: String
-  /// The sweep's output folder (absolute): shards in `shards/<i>`, merged results in it.
+  /// The sweep's output folder (absolute): scripts in `slurm/`, shards in `shards/<i>`, the
+  /// merged sweep in `merged/`.
   public var out: String
   /// Tasks of the job array, that is shards of the sweep (`--shard i/tasks`).
   public var tasks: Int
@@ -32,6 +33,8 @@ public struct SlurmPlan: Codable, Equatable, Sendable {
 
   public var slurmFolder: String { out + "/slurm" }
   public var logFolder: String { slurmFolder + "/logs" }
+  /// Where the merge job writes the merged sweep (docs/SWEEP_OUTPUTS.md).
+  public var mergedFolder: String { out + "/merged" }
   /// The folder of shard `task` (1-based).
   public func shardFolder(_ task: Int) -> String { out + "/shards/\(task)" }
 }
@@ -188,7 +191,7 @@ public enum SlurmScripts {
       "# (`kneeforce sweep --shard i/\(plan.tasks) --resume`) into OUT/shards/i: a task that is",
       "# requeued, preempted or resubmitted continues with the units it has not journalled.",
       "# The shards are balanced by training sequences x maximum epochs (README, \"Running on",
-      "# a cluster\"); merge.sbatch joins them into OUT once every task has ended.",
+      "# a cluster\"); merge.sbatch joins them into OUT/merged once every task has ended.",
       "#",
       "# Submit by hand: jobid=$(sbatch --parsable \(shellQuote(plan.slurmFolder + "/" + sweepScriptName)))",
       "#SBATCH --job-name=kneeforce-sweep",
@@ -221,25 +224,26 @@ public enum SlurmScripts {
   }
 
   /// The merge job, submitted with `--dependency=afterany:<array>` so that it runs even when
-  /// a task failed: it refuses while a shard's `sweep.json` lacks `"complete": true`, names
-  /// those shards and prints the one command that completes the sweep; otherwise it merges
-  /// the shards into OUT and writes the report when this kneeforce has `report`.
-  public static func mergeScript(
-    _ plan: SlurmPlan, version: String, mergeCommand: String? = nil
-  ) -> String {
+  /// a task failed. It checks every shard's `sweep.json` for `"complete": true`, then runs
+  /// `kneeforce merge` of the shards into `OUT/merged` (merge refuses incomplete shards in
+  /// its own words); when a shard is incomplete it also names the tasks, prints the one
+  /// command that completes the sweep and exits 1. After a merge it writes the report when
+  /// this kneeforce has `report`.
+  public static func mergeScript(_ plan: SlurmPlan, version: String) -> String {
     var lines = header(plan, version: version)
-    let merge =
-      mergeCommand ?? "\"$kneeforce\" merge --out \"$out\" \"${shards[@]}\""
     lines += [
       "#",
       "# Runs after every task of the sweep array has ended (--dependency=afterany), also when",
-      "# a task failed or was cancelled: then it names the incomplete shards, prints the",
-      "# command that completes the sweep and exits 1. Otherwise it merges OUT/shards/1..\(plan.tasks)",
-      "# into OUT (results.csv, summary.md, units/, sweep.json) and writes the report.",
+      "# a task failed or was cancelled. Merges OUT/shards/1..\(plan.tasks) into OUT/merged",
+      "# (results.csv, summary.md, units/, sweep.json: docs/SWEEP_OUTPUTS.md), then writes",
+      "# the report. If a shard is not complete, `kneeforce merge` refuses, this script names",
+      "# the tasks, prints the command that completes the sweep and exits 1.",
       "#",
-      "# Submit by hand: sbatch --dependency=afterany:$jobid \(shellQuote(plan.slurmFolder + "/" + mergeScriptName))",
+      "# Submit by hand: sbatch --dependency=afterany:$jobid "
+        + shellQuote(plan.slurmFolder + "/" + mergeScriptName),
       "#SBATCH --job-name=kneeforce-merge",
-      "#SBATCH --output=" + directiveQuote(filenamePatternEscape(plan.logFolder) + "/merge-%j.out"),
+      "#SBATCH --output="
+        + directiveQuote(filenamePatternEscape(plan.logFolder) + "/merge-%j.out"),
     ]
     lines += resourceDirectives(plan.resources, merge: true)
     lines += [
@@ -247,6 +251,7 @@ public enum SlurmScripts {
       "",
       "kneeforce=\(shellQuote(plan.executable))",
       "out=\(shellQuote(plan.out))",
+      "merged=\"$out/merged\"",
       "tasks=\(plan.tasks)",
       "",
       "# A shard is complete when its sweep.json says \"complete\": true.",
@@ -258,6 +263,11 @@ public enum SlurmScripts {
       "    missing+=(\"$i\")",
       "  fi",
       "done",
+      "",
+      "export KNEEFORCE_CACHE_DIR=\"${KNEEFORCE_CACHE_DIR:-${TMPDIR:-/tmp}/kneeforce-cache-$(id -u)}\"",
+      "# --force replaces only an earlier merge in OUT/merged, and only once the new one is whole.",
+      "\"$kneeforce\" merge --force --out \"$merged\" \"${shards[@]}\"",
+      "status=$?",
       "if [ \"${#missing[@]}\" -gt 0 ]; then",
       "  echo \"error: ${#missing[@]} of $tasks shards are not complete (no \\\"complete\\\": true in sweep.json): tasks ${missing[*]}\" >&2",
       "  for i in \"${missing[@]}\"; do echo \"  $out/shards/$i\" >&2; done",
@@ -265,15 +275,13 @@ public enum SlurmScripts {
       "  echo \(shellQuote("  " + resubmitHint(plan.out))) >&2",
       "  exit 1",
       "fi",
-      "",
-      "export KNEEFORCE_CACHE_DIR=\"${KNEEFORCE_CACHE_DIR:-${TMPDIR:-/tmp}/kneeforce-cache-$(id -u)}\"",
-      merge + " || exit $?",
+      "[ \"$status\" -eq 0 ] || exit \"$status\"",
       "",
       "# The HTML report, when this kneeforce has the `report` command.",
       "if \"$kneeforce\" help report >/dev/null 2>&1; then",
-      "  \"$kneeforce\" report \"$out\" || exit $?",
+      "  \"$kneeforce\" report \"$merged\" || exit $?",
       "else",
-      "  echo \"kneeforce report is not in this version; skipped (results are in $out)\"",
+      "  echo \"kneeforce report is not in this version; skipped (results are in $merged)\"",
       "fi",
       "",
     ]
