@@ -11,8 +11,8 @@
 #    through SLURM_CONF, so /etc/slurm/slurm.conf is neither read nor replaced; if one
 #    exists it is left as it was (and restored from a copy should anything change it).
 # 3. Runs `kneeforce slurm --submit` with 3 tasks on a tiny synthetic cohort, waits for the
-#    merge job and compares the merged results.csv (OUT/merged) byte for byte with an unsharded local
-#    `kneeforce sweep` of the same options.
+#    merge job and compares the merged results.csv (OUT/merged) byte for byte with an
+#    unsharded local `kneeforce sweep` of the same options.
 # 4. A second run with one task cancelled mid-way: the merge refuses and names the shard,
 #    `kneeforce slurm --out OUT --resubmit --submit` completes it, and the results equal
 #    the local sweep again.

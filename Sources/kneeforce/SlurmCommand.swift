@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import KneeForceData
 import KneeForceFiles
 import KneeForceTraining
 
@@ -195,6 +196,14 @@ struct SlurmCommand: ParsableCommand {
       return
     }
     let plan = try makePlan()
+    // Plan the units as every task will, before anything is written or submitted: data
+    // errors show here, on the login node, and the shares of the work are printed.
+    let sweep = try SweepCommand.parse(
+      ["--data", plan.data, "--out", plan.shardFolder(1), "--shard", "1/\(plan.tasks)"]
+        + ["--resume"] + sweepOptions)
+    let units = try UnitPlanner.plan(
+      data: try SweepData(dataset: try Dataset.load(plan.data), options: sweep.training.options),
+      options: sweep.training.options)
     try OutputFolder.prepare(out, command: "slurm", mode: force ? .force : .fresh)
     try createFolder(plan.logFolder)
     try createFolder(plan.out + "/shards")
@@ -210,6 +219,7 @@ struct SlurmCommand: ParsableCommand {
       SlurmSubmission(kind: "sweep", script: SlurmScripts.sweepScriptName, tasks: all)
     ]
     try writePlan(recorded)
+    printShares(units, tasks: plan.tasks)
     let sweepPath = plan.slurmFolder + "/" + SlurmScripts.sweepScriptName
     let mergePath = plan.slurmFolder + "/" + SlurmScripts.mergeScriptName
     print(
@@ -223,6 +233,38 @@ struct SlurmCommand: ParsableCommand {
       print("Submit with:")
       print("  jobid=$(sbatch --parsable \(SlurmScripts.shellQuote(sweepPath)))")
       print("  sbatch --dependency=afterany:$jobid \(SlurmScripts.shellQuote(mergePath))")
+    }
+  }
+
+  /// Each task's units and budget (training sequences x max epochs x seeds), as
+  /// `ShardAssignment` gives them to `kneeforce sweep --shard i/N`.
+  func printShares(_ units: [PlannedUnit], tasks: Int) {
+    let shard = ShardAssignment.assign(
+      costs: units.map(\.cost), groups: units.map(\.group), count: tasks)
+    let total = units.reduce(0) { $0 + $1.cost }
+    print(
+      "\(units.count) units, budget \(Int(total)) (training sequences x max epochs x seeds), "
+        + "over \(tasks) tasks:")
+    for task in 1...tasks {
+      let mine = units.indices.filter { shard[$0] == task - 1 }.map { units[$0] }
+      let budget = mine.reduce(0) { $0 + $1.cost }
+      var groups: [String] = []
+      var counts: [String: Int] = [:]
+      for unit in mine {
+        if counts[unit.group] == nil { groups.append(unit.group) }
+        counts[unit.group, default: 0] += 1
+      }
+      let share = total > 0 ? String(format: "%.0f%%", 100 * budget / total) : "-"
+      print(
+        "  task \(task): \(mine.count) unit\(mine.count == 1 ? "" : "s"), budget \(Int(budget)) (\(share))"
+          + (groups.isEmpty
+            ? "" : ": " + groups.map { "\($0) x\(counts[$0]!)" }.joined(separator: ", ")))
+    }
+    let empty = (1...tasks).filter { t in !shard.contains(t - 1) }
+    if !empty.isEmpty {
+      warn(
+        "\(empty.count) of \(tasks) tasks have no units (there are \(units.count)); they end at "
+          + "once. Fewer --tasks would use the cluster better.")
     }
   }
 
