@@ -299,7 +299,13 @@ public final class LockstepTrainer {
     let indexBuffer = try ws.slice("plan.indices", max(total, 4) * K * B)
     let stepBuffer = try ws.slice("plan.steps", max(total, 4) * K * LaneStep.width)
     let keyBuffer = try ws.slice("plan.keys", max(trainSteps, 4) * K)
-    let losses = try ws.slice("plan.losses", max(total, 4) * K)
+    // Read back once at the end: each step's per-lane loss sums, then each training step's
+    // per-lane squared gradient norms (a non-finite gradient shows there even when a ReLU
+    // hides it from the loss),
+    // and last each lane's squared weight norm after the epoch (a NaN weight that ReLUs keep
+    // out of both).
+    let losses = try ws.slice("plan.losses", max(total + trainSteps + 1, 4) * K)
+    let norms = losses.advanced(by: total * K)
     try backend.uploadWords(indexWords(rows), to: indexBuffer)
     try backend.upload(steps, to: stepBuffer)
     if !keys.isEmpty { try backend.uploadWords(keys, to: keyBuffer) }
@@ -319,10 +325,12 @@ public final class LockstepTrainer {
       guard training else { continue }
       _ = try model.backward(dy, inputGradient: false)
       try model.parameters.laneAdamStep(
-        laneSteps: laneSteps, lr: options.learningRate, weightDecay: options.weightDecay,
+        laneSteps: laneSteps, norms: norms.advanced(by: s * K), lr: options.learningRate,
+        weightDecay: options.weightDecay,
         decoupled: options.decoupledWeightDecay, maxNorm: options.maxGradNorm)
     }
-    let sums = try backend.download(losses, count: total * K)
+    try model.parameters.laneWeightNormsSquared(into: norms.advanced(by: trainSteps * K))
+    let sums = try backend.download(losses, count: (total + trainSteps + 1) * K)
 
     var results: [LaneEpoch] = []
     for m in 0..<K {
@@ -347,7 +355,13 @@ public final class LockstepTrainer {
         validationLoss = vse / (Double(lanes[m].validation.count) * perStep)
       }
       var nonFinite: String?
-      if !trainingLoss.isFinite || !(validationLoss?.isFinite ?? true) {
+      let gradientsFinite = (0..<batches[m].count).allSatisfy {
+        sums[(total + $0) * K + m].isFinite
+      }
+      let weightsFinite = sums[(total + trainSteps) * K + m].isFinite
+      if !trainingLoss.isFinite || !(validationLoss?.isFinite ?? true) || !gradientsFinite
+        || !weightsFinite
+      {
         nonFinite = try firstNonFinite(lane: m)
       }
       results.append(

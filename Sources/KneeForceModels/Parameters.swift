@@ -179,26 +179,38 @@ public final class ParameterStore {
   /// Adam for models in lockstep, each as if alone: its own gradient-norm clipping (a
   /// reduction whose blocking is fixed by the layout), its own step count and whether it
   /// updates at all, from `laneSteps` (`LaneStep` per model, on the device). Three launches
-  /// for every model together.
+  /// for every model together. With `norms`, each model's squared gradient norm is left
+  /// there (computed even without clipping): how the trainer spots a non-finite gradient
+  /// without reading anything back during the epoch.
   public func laneAdamStep(
-    laneSteps: BufferSlice, lr: Float, beta1: Float = 0.9, beta2: Float = 0.999,
-    eps: Float = 1e-8, weightDecay: Float = 0, decoupled: Bool = false, maxNorm: Float = 0
+    laneSteps: BufferSlice, norms: BufferSlice? = nil, lr: Float, beta1: Float = 0.9,
+    beta2: Float = 0.999, eps: Float = 1e-8, weightDecay: Float = 0, decoupled: Bool = false,
+    maxNorm: Float = 0
   ) throws {
     let t = try laneTables()
-    if maxNorm > 0 {
+    let normSlice = norms ?? BufferSlice(t.norms)
+    if maxNorm > 0 || norms != nil {
       try backend.laneSumSquares(
         BufferSlice(gradients), chunks: BufferSlice(t.chunks), models: layout.models,
-        chunksPerLane: t.chunksPerLane, partials: BufferSlice(t.partials),
-        into: BufferSlice(t.norms))
+        chunksPerLane: t.chunksPerLane, partials: BufferSlice(t.partials), into: normSlice)
     }
     try backend.laneAdam(
       parameters: BufferSlice(values), gradients: BufferSlice(gradients),
       m: BufferSlice(adamM), v: BufferSlice(adamV), count: layout.count,
-      lanes: BufferSlice(t.lanes), laneSteps: laneSteps, norms: BufferSlice(t.norms),
+      lanes: BufferSlice(t.lanes), laneSteps: laneSteps, norms: normSlice,
       step: AdamStep(
         lr: lr, beta1: beta1, beta2: beta2, eps: eps, weightDecay: weightDecay,
         decoupled: decoupled, step: 1),
       maxNorm: maxNorm)
+  }
+
+  /// Each model's squared weight norm into `norms` (K floats, left on the device): NaN or
+  /// infinite when any of the model's weights is.
+  func laneWeightNormsSquared(into norms: BufferSlice) throws {
+    let t = try laneTables()
+    try backend.laneSumSquares(
+      BufferSlice(values), chunks: BufferSlice(t.chunks), models: layout.models,
+      chunksPerLane: t.chunksPerLane, partials: BufferSlice(t.partials), into: norms)
   }
 
   /// Each model's squared gradient norm as the lane kernels compute it (read back).

@@ -22,6 +22,8 @@ struct KneeForce: ParsableCommand {
       DemoCommand.self,
       SweepCommand.self,
       TrainCommand.self,
+      PredictCommand.self,
+      MergeCommand.self,
       SynthCommand.self,
       CheckCommand.self,
       DevicesCommand.self,

@@ -164,7 +164,7 @@ struct TrainingArguments: ParsableArguments {
 /// Prints a finished sweep's summary and turns failed units into exit status 1.
 func report(_ outcome: SweepOutcome, folder: URL, started: Date) throws {
   print("")
-  print(outcome.summary)
+  print(outcome.pooledSummary)
   print(
     "Outputs in \(folder.path): results.csv, summary.md, sweep.json, units/ (docs/SWEEP_OUTPUTS.md)"
   )

@@ -288,10 +288,13 @@ public final class OpenCLBackend: ComputeBackend {
     let tb = g.transB ? CLBlastTransposeYes : CLBlastTransposeNo
     // Every product goes through the strided-batched routine, a single one too: a fold model
     // alone (batch 1 per layer) then runs the same kernels as among others, bit for bit.
+    // CLBlast checks a buffer against `stride * batch`, so a single product states its extent
+    // as its stride (the value is otherwise unused).
+    let single = g.batch == 1
     let status = CLBlastSgemmStridedBatched(
-      CLBlastLayoutRowMajor, ta, tb, g.m, g.n, g.k, g.alpha, a, g.a.offset, g.lda, g.strideA, b,
-      g.b.offset, g.ldb, g.strideB, g.beta, c, g.c.offset, g.ldc, g.strideC, g.batch, &queue,
-      nil)
+      CLBlastLayoutRowMajor, ta, tb, g.m, g.n, g.k, g.alpha, a, g.a.offset, g.lda,
+      single ? extents.a : g.strideA, b, g.b.offset, g.ldb, single ? extents.b : g.strideB,
+      g.beta, c, g.c.offset, g.ldc, single ? extents.c : g.strideC, g.batch, &queue, nil)
     if status != CLBlastSuccess {
       throw OpenCLError.clblast("SgemmStridedBatched", status.rawValue)
     }

@@ -110,9 +110,12 @@ public enum ResultsTable {
 
   /// The paper-style table (mean ± SD over held-out subjects) and, with feature sets other
   /// than `all`, the LOFO table (change against `all`).
-  public static func summary(_ rows: [ResultRow], title: [String]) -> String {
+  /// `pooledOnly`: only the `activity = all` rows (the command's printed summary).
+  public static func summary(_ rows: [ResultRow], title: [String], pooledOnly: Bool = false)
+    -> String
+  {
     var out = title.joined(separator: "\n") + "\n\n"
-    let ok = rows.filter { $0.status == "ok" }
+    let ok = rows.filter { $0.status == "ok" && (!pooledOnly || $0.activity == "all") }
     func meanSD(_ values: [Double]) -> String {
       let v = values.filter(\.isFinite)
       guard !v.isEmpty else { return "–" }

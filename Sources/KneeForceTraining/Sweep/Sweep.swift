@@ -9,7 +9,10 @@ public struct SweepOutcome: Sendable {
   public var record: SweepRecord
   public var rows: [ResultRow]
   public var failed: [UnitKey]
+  /// summary.md.
   public var summary: String
+  /// The same tables for activity `all` only, for the terminal.
+  public var pooledSummary: String
 }
 
 /// Runs a sweep (or `kneeforce train`, which is a sweep over chosen folds) into `out`, a
@@ -145,7 +148,9 @@ public enum Sweep {
     let summary = ResultsTable.summary(rows, title: summaryTitle(record))
     try AtomicFile.write(summary, to: out.appendingPathComponent("summary.md"))
     try record.write(to: out)
-    return SweepOutcome(record: record, rows: rows, failed: failed, summary: summary)
+    return SweepOutcome(
+      record: record, rows: rows, failed: failed, summary: summary,
+      pooledSummary: ResultsTable.summary(rows, title: summaryTitle(record), pooledOnly: true))
   }
 
   static func summaryTitle(_ record: SweepRecord) -> [String] {

@@ -46,6 +46,18 @@ public struct SweepOptions: Codable, Equatable, Sendable {
 
   public init() {}
 
+  enum CodingKeys: String, CodingKey {
+    case models, inputs, lofo, activities, epochs, patience, seeds, seed, hidden, layers, mlp
+    case channels, levels, dropout, segmentation, backend
+    case perActivity = "per_activity"
+    case batchSize = "batch"
+    case learningRate = "lr"
+    case weightDecay = "weight_decay"
+    case maxGradNorm = "max_grad_norm"
+    case kernelSize = "kernel_size"
+    case lowPassHz = "low_pass_hz"
+  }
+
   /// The feature sets of the sweep: `all`, then `no_<group>` for each input group with
   /// `--lofo` (only where another group remains).
   public var featureSets: [String] {
