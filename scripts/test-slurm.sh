@@ -258,15 +258,21 @@ say "run 2: one task cancelled while it runs"
 out2="$work/run two"
 submit "$out2"
 cancelled=2
+# Mid-way: the task runs and its sweep has started training (an epoch line in its log).
+task_log="$out2/slurm/logs/sweep-${array_job}_${cancelled}.out"
 for i in $(seq 1 600); do
+  grep -q "epoch [0-9]" "$task_log" 2>/dev/null && break
   state=$(squeue --noheader --array --jobs="$array_job" --format="%K %T" | awk -v t="$cancelled" '$1 == t {print $2}')
-  [ "$state" = RUNNING ] && break
-  [ -z "$state" ] && [ "$i" -gt 10 ] && { echo "task $cancelled ended before it could be cancelled" >&2; exit 1; }
-  sleep 0.1
+  if [ -z "$state" ] && [ "$i" -gt 20 ]; then
+    echo "task $cancelled ended before it could be cancelled" >&2
+    exit 1
+  fi
+  sleep 0.05
 done
-journalled=$( (find "$out2/shards/$cancelled/units" -name unit.json 2>/dev/null || true) | wc -l)
+seen=$(grep "epoch [0-9]" "$task_log" | tail -1)
 scancel "${array_job}_${cancelled}"
-echo "cancelled task ${array_job}_${cancelled} while RUNNING ($journalled units of its shard journalled)"
+journalled=$( (find "$out2/shards/$cancelled/units" -name unit.json 2>/dev/null || true) | wc -l)
+echo "cancelled task ${array_job}_${cancelled} while it trained (its log: '$seen'; $journalled units journalled)"
 wait_jobs "$array_job" "$merge_job"
 job_states "$array_job" | sed "s/^/  job $array_job task /"
 state=$(job_states "$array_job" | awk -v t="$cancelled" '$1 == t {print $2}')
@@ -289,6 +295,7 @@ grep -q "^#SBATCH --array=$cancelled\$" "$out2/slurm/resubmit-1.sbatch" \
 wait_jobs "$array_job" "$merge_job"
 expect_states "$array_job" COMPLETED
 expect_states "$merge_job" COMPLETED
+echo "the resubmitted task's log: $(grep -m1 "units in shard" "$out2/slurm/logs/sweep-${array_job}_${cancelled}.out")"
 merge_log "$out2" "$merge_job"
 cmp "$work/local/results.csv" "$out2/merged/results.csv"
 echo "run 2: after --resubmit the merged results.csv equals the unsharded local sweep (bitwise)"

@@ -160,6 +160,12 @@ final class SlurmScriptTests: XCTestCase {
       ["merge", "--force", "--out", out + "/merged"]
         + [out + "/shards/1", out + "/shards/2", out + "/shards/3"] + ["help", "report"])
     XCTAssertTrue(merged.output.contains("kneeforce report is not in this version"))
+
+    // A kneeforce with `report`: the merged folder gets its report.
+    let reported = try runWithStub(merge, p, environment: ["STUB_REPORT": "1"])
+    XCTAssertEqual(reported.status, 0, reported.output)
+    XCTAssertEqual(
+      Array(reported.arguments.suffix(4)), ["help", "report", "report", out + "/merged"])
   }
 
   func testSlurmJSONRoundTrips() throws {
@@ -248,7 +254,8 @@ final class SlurmScriptTests: XCTestCase {
   }
 
   /// Runs `script` with bash, its `kneeforce=` line pointing at a stub that records its
-  /// arguments (one per line, NUL-free) and fails `help report` as an old kneeforce would.
+  /// arguments (NUL-separated). `help report` answers as a kneeforce without `report` does
+  /// (general usage, exit 0), or with STUB_REPORT=1 as one with it.
   func runWithStub(_ script: String, _ plan: SlurmPlan, environment: [String: String]) throws
     -> StubRun
   {
@@ -260,7 +267,12 @@ final class SlurmScriptTests: XCTestCase {
     #!/bin/bash
     for a in "$@"; do printf '%s\\0' "$a" >> "$STUB_RECORD"; done
     printf '%s' "${KNEEFORCE_THREADS:-}" > "$STUB_RECORD.threads"
-    [ "$1" = help ] && exit 1
+    # An old kneeforce: `help report` prints the general usage and exits 0.
+    if [ "$1" = help ]; then
+      [ -n "${STUB_REPORT:-}" ] && echo "USAGE: kneeforce report <folder>" \
+        || echo "USAGE: kneeforce <subcommand>"
+      exit 0
+    fi
     exit "${STUB_STATUS:-0}"
     """.write(to: stub, atomically: true, encoding: .utf8)
     chmod(stub.path, 0o755)
