@@ -257,6 +257,13 @@ echo "run 1: merged results.csv equals the unsharded local sweep ($(($(wc -l <"$
 say "run 2: one task cancelled while it runs"
 out2="$work/run two"
 submit "$out2"
+# While its tasks wait or run, a resubmission would put two writers in one shard: refused.
+if "$kneeforce" slurm --out "$out2" --resubmit --submit >"$work/early.log" 2>&1; then
+  cat "$work/early.log" >&2
+  echo "--resubmit --submit was accepted while the tasks were queued" >&2
+  exit 1
+fi
+echo "resubmit while queued: $(grep '^error:' "$work/early.log")"
 cancelled=2
 # Mid-way: the task runs and its sweep has started training (an epoch line in its log).
 task_log="$out2/slurm/logs/sweep-${array_job}_${cancelled}.out"
