@@ -274,15 +274,15 @@ public protocol ComputeBackend: AnyObject {
   func laneSumSquares(
     _ x: BufferSlice, chunks: BufferSlice, models: Int, chunksPerLane: Int,
     partials: BufferSlice, into norms: BufferSlice) throws
-  /// Adam over `count` parameters of several lanes: `lanes` holds each parameter's lane
-  /// (words), `laneSteps[m]` the lane's step size, bias correction and whether it is active
+  /// Adam over `count` parameters of `models` lanes: `lanes` holds each parameter's lane
+  /// (words, each below `models`), `laneSteps[m]` the lane's step size, bias correction and whether it is active
   /// (an inactive lane's parameters and moments stay as they are), `norms[m]` its squared
   /// gradient norm for clipping (`maxNorm > 0`). `step.step` is ignored: each lane's own
   /// count is folded into its `laneSteps`.
   func laneAdam(
     parameters p: BufferSlice, gradients g: BufferSlice, m: BufferSlice, v: BufferSlice,
-    count: Int, lanes: BufferSlice, laneSteps: BufferSlice, norms: BufferSlice, step: AdamStep,
-    maxNorm: Float) throws
+    count: Int, models: Int, lanes: BufferSlice, laneSteps: BufferSlice, norms: BufferSlice,
+    step: AdamStep, maxNorm: Float) throws
 }
 
 /// Shape of one gather: `models` lanes of `batch` rows from a store of sequences

@@ -164,17 +164,14 @@ public final class LockstepTrainer {
     shape = GatherShape(
       models: K, batch: options.batchSize, steps: store.steps, storeChannels: store.channels,
       selected: channels.count, outputs: store.outputs)
-    // The widest tensor of one step: every kernel that indexes it with 32-bit ints must fit.
-    let widest =
-      K * options.batchSize * store.steps
-      * max(
-        config.hidden.map { 8 * $0 } ?? 0,
-        config.channels.map { $0 * (config.kernelSize ?? 1) }
-          ?? 0, config.mlp?.max() ?? 0, channels.count + store.outputs)
-    guard IndexGuard.fits32(widest) else {
+    let perLane = Self.widestPerLane(
+      config, batchSize: options.batchSize, steps: store.steps, channels: channels.count,
+      outputs: store.outputs)
+    guard IndexGuard.fits32(K * perLane) else {
       throw ModelError.invalidConfig(
-        "lockstep trainer: \(widest) elements in one step's widest tensor pass 2^31; use at "
-          + "most \(IndexGuard.lanesPerLaunch(perLane: widest / K, lanes: K)) lanes per group")
+        "lockstep trainer: \(K * perLane) elements in one step's widest tensor pass 2^31; "
+          + "split the group into lanes of at most "
+          + "\(IndexGuard.lanesPerLaunch(perLane: perLane, lanes: K)) (IndexGuard.split)")
     }
     self.model = model
     self.options = options
@@ -193,6 +190,20 @@ public final class LockstepTrainer {
     try backend.uploadWords(channels.map { UInt32($0) }, to: BufferSlice(channelWords))
     mean = try backend.makeBuffer(lanes.flatMap { $0.mean })
     scale = try backend.makeBuffer(lanes.flatMap { $0.scale })
+  }
+
+  /// Floats per lane in one step's widest tensor (LSTM gates, im2col rows, MLP and gathered
+  /// rows): K times this must stay within 32-bit indexing, the limit of the layer kernels.
+  /// `IndexGuard.split(lanes:perLane:)` with it gives the lane groups that fit.
+  public static func widestPerLane(
+    _ config: ModelConfig, batchSize: Int, steps: Int, channels: Int, outputs: Int
+  ) -> Int {
+    let kernel = config.kernelSize ?? 1
+    let widths = [
+      config.hidden.map { 8 * $0 } ?? 0, 2 * channels, channels * kernel,
+      (config.channels ?? 0) * kernel, config.mlp?.max() ?? 0, channels + outputs,
+    ]
+    return batchSize * steps * widths.max()!
   }
 
   /// The dropout key of a lane's next step: its stream mixed with its own step count.

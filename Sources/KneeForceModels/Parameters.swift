@@ -196,7 +196,7 @@ public final class ParameterStore {
     }
     try backend.laneAdam(
       parameters: BufferSlice(values), gradients: BufferSlice(gradients),
-      m: BufferSlice(adamM), v: BufferSlice(adamV), count: layout.count,
+      m: BufferSlice(adamM), v: BufferSlice(adamV), count: layout.count, models: layout.models,
       lanes: BufferSlice(t.lanes), laneSteps: laneSteps, norms: normSlice,
       step: AdamStep(
         lr: lr, beta1: beta1, beta2: beta2, eps: eps, weightDecay: weightDecay,

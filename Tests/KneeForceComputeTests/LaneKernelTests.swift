@@ -209,7 +209,7 @@ final class LaneKernelTests: XCTestCase {
       try backend.uploadWords(laneOf, to: BufferSlice(lanes))
       try backend.laneAdam(
         parameters: pp.slice, gradients: BufferSlice(try backend.makeBuffer(g)), m: pm.slice,
-        v: pv.slice, count: count, lanes: BufferSlice(lanes),
+        v: pv.slice, count: count, models: 3, lanes: BufferSlice(lanes),
         laneSteps: BufferSlice(try backend.makeBuffer(laneSteps.flatMap(\.floats))),
         norms: BufferSlice(try backend.makeBuffer(norms)), step: adam, maxNorm: maxNorm)
       let what = "\(backend.tag) lane adam"

@@ -243,6 +243,25 @@ final class LockstepTrainerTests: XCTestCase {
     }
   }
 
+  /// Groups too large for 32-bit kernel indices are refused (never wrapped), and the guard
+  /// tells how to split them.
+  func testIndexGuardSplitsLargeGroups() throws {
+    let config = ModelConfig.bilstmMLP(inputs: 16, hidden: 64, layers: 2, mlp: [128, 64])
+    let perLane = LockstepTrainer.widestPerLane(
+      config, batchSize: 4096, steps: 1000, channels: 16, outputs: 3)
+    XCTAssertEqual(perLane, 4096 * 1000 * 512)
+    let groups = IndexGuard.split(lanes: 6, perLane: perLane)
+    XCTAssertEqual(groups.count, 6)
+    XCTAssertTrue(groups.allSatisfy { IndexGuard.fits32($0.count * perLane) })
+    var options = Self.options
+    options.batchSize = 1 << 22
+    XCTAssertThrowsError(
+      try trainer(Self.configs[0], CPUBackend(threads: 1), lanes: Self.lanes, options: options)
+    ) {
+      XCTAssertTrue("\($0)".contains("2^31"), "\($0)")
+    }
+  }
+
   func testRejectsMismatchedLanes() throws {
     let backend = CPUBackend(threads: 1)
     var bad = Self.lanes[0]

@@ -137,3 +137,36 @@ final class SweepRunTests: XCTestCase {
       try text(root.appendingPathComponent("summary.md")).contains("Failed units"))
   }
 }
+
+/// The same tiny sweep on OpenCL (PoCL here) and on the CPU: every unit finishes on both, and
+/// the scores agree to rounding.
+final class SweepOpenCLTests: XCTestCase {
+  func testOpenCLSweepMatchesCPU() throws {
+    let opencl = try firstOpenCLBackend()
+    let root = try makeTemporaryFolder("sweep-opencl")
+    defer { try? FileManager.default.removeItem(at: root) }
+    let dataset = try SweepRunTests.tinyDataset()
+    var options = SweepRunTests.tinyOptions()
+    options.epochs = 2
+    var outcomes: [SweepOutcome] = []
+    for (name, backend) in [("cpu", CPUBackend() as ComputeBackend), ("opencl", opencl)] {
+      let folder = root.appendingPathComponent(name)
+      try OutputFolder.prepare(folder.path, command: "sweep", mode: .fresh)
+      outcomes.append(
+        try Sweep.run(
+          dataset: dataset, options: options, settings: SweepRunSettings(), backend: backend,
+          out: folder, progress: SweepProgress(terminal: false) { _ in }))
+    }
+    let (cpu, gpu) = (outcomes[0], outcomes[1])
+    XCTAssertEqual(gpu.record.options.backend, "opencl")
+    XCTAssertEqual(gpu.record.run.device, opencl.deviceName)
+    XCTAssertTrue(gpu.failed.isEmpty && gpu.record.complete)
+    XCTAssertEqual(gpu.rows.count, cpu.rows.count)
+    for (c, g) in zip(cpu.rows, gpu.rows) {
+      XCTAssertEqual(g.model, c.model)
+      XCTAssertEqual(g.rmse ?? .nan, c.rmse ?? .nan, accuracy: 2e-3, "\(c.model) \(c.target) RMSE")
+      XCTAssertEqual(
+        g.pearson ?? .nan, c.pearson ?? .nan, accuracy: 2e-3, "\(c.model) \(c.target) r")
+    }
+  }
+}

@@ -190,16 +190,14 @@ extension CPUBackend {
 
   public func laneAdam(
     parameters p: BufferSlice, gradients g: BufferSlice, m: BufferSlice, v: BufferSlice,
-    count: Int, lanes: BufferSlice, laneSteps: BufferSlice, norms: BufferSlice, step: AdamStep,
-    maxNorm: Float
+    count: Int, models: Int, lanes: BufferSlice, laneSteps: BufferSlice, norms: BufferSlice,
+    step: AdamStep, maxNorm: Float
   ) throws {
     let pp = try pointer(p, count, "laneAdam parameters")
     let pg = try pointer(g, count, "laneAdam gradients")
     let pm = try pointer(m, count, "laneAdam m")
     let pv = try pointer(v, count, "laneAdam v")
     let pl = try words(lanes, count, "laneAdam lanes")
-    var models = 0
-    for i in 0..<count { models = max(models, Int(pl[i]) + 1) }
     let ps = try pointer(laneSteps, models * LaneStep.width, "laneAdam laneSteps")
     let pn = try pointer(norms, models, "laneAdam norms")
     // Per-lane factors first, so the loop below only looks them up.
@@ -219,7 +217,7 @@ extension CPUBackend {
           var sqrtBC2 = Float8(repeating: 1)
           var active = SIMDMask<SIMD8<Int32>>()
           for k in 0..<n {
-            let lane = Int(pl[i + k])
+            let lane = min(Int(pl[i + k]), models - 1)
             let s = ps + lane * LaneStep.width
             laneClip[k] = clip[lane]
             stepSize[k] = s[1]

@@ -332,8 +332,9 @@ __kernel void lane_finalize_sum(const int per_lane, __global const float *partia
 // Adam/AdamW over the parameters of every lane at once, as adam_step but with each
 // parameter's lane (word table lanes[i]) choosing its clip factor (from norms[lane]), its
 // step size and bias correction (lane_steps[lane] = count, step_size, sqrt_bc2, active);
-// an inactive lane keeps its parameters and moments. Global size: n.
-__kernel void lane_adam(const long n, __global float *p, __global const float *g,
+// an inactive lane keeps its parameters and moments. Lanes are clamped to K - 1, so a bad
+// table cannot read past the per-lane buffers. Global size: n.
+__kernel void lane_adam(const long n, const int K, __global float *p, __global const float *g,
                         __global float *m, __global float *v, const long p_off,
                         const long g_off, const long m_off, const long v_off,
                         __global const uint *lanes, const long lanes_off,
@@ -343,7 +344,7 @@ __kernel void lane_adam(const long n, __global float *p, __global const float *g
                         const int decoupled, const float decay, const float max_norm) {
   const long id = get_global_id(0);
   if (id >= n) return;
-  const uint lane = lanes[lanes_off + id];
+  const uint lane = min(lanes[lanes_off + id], (uint)(K - 1));
   __global const float *s = lane_steps + steps_off + lane * 4;
   if (s[3] == 0.0f) return;
   float clip = 1.0f;

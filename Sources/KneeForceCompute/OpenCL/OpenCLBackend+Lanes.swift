@@ -98,21 +98,21 @@ extension OpenCLBackend {
 
   public func laneAdam(
     parameters p: BufferSlice, gradients g: BufferSlice, m: BufferSlice, v: BufferSlice,
-    count: Int, lanes: BufferSlice, laneSteps: BufferSlice, norms: BufferSlice, step: AdamStep,
-    maxNorm: Float
+    count: Int, models: Int, lanes: BufferSlice, laneSteps: BufferSlice, norms: BufferSlice,
+    step: AdamStep, maxNorm: Float
   ) throws {
     _ = try mem(p, count, "laneAdam parameters")
     _ = try mem(g, count, "laneAdam gradients")
     _ = try mem(m, count, "laneAdam m")
     _ = try mem(v, count, "laneAdam v")
     _ = try mem(lanes, count, "laneAdam lanes")
-    _ = try mem(laneSteps, LaneStep.width, "laneAdam laneSteps")
-    _ = try mem(norms, 1, "laneAdam norms")
+    _ = try mem(laneSteps, models * LaneStep.width, "laneAdam laneSteps")
+    _ = try mem(norms, models, "laneAdam norms")
     let decay = step.decoupled ? 1 - step.lr * step.weightDecay : 1
     try launch(
       "lane_adam", global: count,
       [
-        .long(count), .buffer(p), .buffer(g), .buffer(m), .buffer(v), .long(p.offset),
+        .long(count), .int(models), .buffer(p), .buffer(g), .buffer(m), .buffer(v), .long(p.offset),
         .long(g.offset), .long(m.offset), .long(v.offset), .buffer(lanes), .long(lanes.offset),
         .buffer(laneSteps), .int(laneSteps.offset), .buffer(norms), .int(norms.offset),
         .float(step.beta1), .float(step.beta2), .float(step.eps), .float(step.weightDecay),
