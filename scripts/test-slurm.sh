@@ -251,6 +251,13 @@ expect_states "$array_job" COMPLETED
 expect_states "$merge_job" COMPLETED
 merge_log "$out1" "$merge_job"
 wait "$local_pid" || { cat "$work/local.log" >&2; echo "local sweep failed" >&2; exit 1; }
+# The shares `kneeforce slurm` printed are what the tasks ran.
+for i in 1 2 3; do
+  planned=$(sed -n "s/^  task $i: \([0-9]*\) units\{0,1\}, .*/\1/p" "$work/submit.log")
+  ran=$(find "$out1/shards/$i/units" -name unit.json | wc -l)
+  [ "$planned" = "$ran" ] || { echo "task $i: planned $planned units, ran $ran" >&2; exit 1; }
+done
+echo "run 1: each task ran the units \`kneeforce slurm\` planned for it"
 cmp "$work/local/results.csv" "$out1/merged/results.csv"
 echo "run 1: merged results.csv equals the unsharded local sweep ($(($(wc -l <"$out1/merged/results.csv") - 1)) rows, bitwise)"
 

@@ -375,7 +375,7 @@ struct SlurmCommand: ParsableCommand {
   func refuseWhileQueued(_ plan: SlurmPlan, missing: [Int]) throws {
     let jobs = Set(plan.submissions.compactMap(\.arrayJob))
     guard !jobs.isEmpty else { return }
-    let result = try runTool("squeue", ["--noheader", "--array", "--format=%F %K %T"])
+    let result = try runTool("squeue", ["--noheader", "--me", "--array", "--format=%F %K %T"])
     guard result.status == 0 else {
       throw CommandFailure(
         "squeue failed (status \(result.status)): \(result.output)"
