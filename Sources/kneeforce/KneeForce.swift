@@ -31,6 +31,7 @@ struct KneeForce: ParsableCommand {
       ForwardCommand.self,
       ReportCommand.self,
       C3DCommand.self,
+      SlurmCommand.self,
     ]
   )
 

@@ -70,7 +70,7 @@ public final class CPUBackend: ComputeBackend {
   var packedRecurrent: [Int: HostBuffer] = [:]
 
   public init(threads: Int? = nil) {
-    self.threads = max(1, threads ?? ProcessInfo.processInfo.activeProcessorCount)
+    self.threads = max(1, threads ?? CPUThreads.defaultCount)
     kf_blas_set_threads(1)
     // Without AVX2/FMA the packed kernel runs its scalar loop: OpenBLAS is faster there.
     if kf_gemm_packed_vectorised() == 0 {
