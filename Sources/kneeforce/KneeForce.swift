@@ -27,6 +27,7 @@ struct KneeForce: ParsableCommand {
       ForwardCommand.self,
       ReportCommand.self,
       C3DCommand.self,
+      ImportCommand.self,
     ]
   )
 
