@@ -110,10 +110,10 @@ public struct GrandChallengeImporter {
   static func plates(_ c3d: C3DFile) throws -> [PlateRecording] {
     let times = (0..<c3d.analogSampleCount).map { c3d.analogTime($0) }
     return try c3d.forcePlates().map { series in
-      // The c3d gives the force applied to the plate; the body receives its opposite.
+      // The sign is checked against the markers' up direction by the common processing.
       PlateRecording(
         label: "plate \(series.plate.index)", times: times,
-        force: series.force.map { -Vec3($0[0], $0[1], $0[2]) },
+        force: series.force.map { Vec3($0[0], $0[1], $0[2]) },
         cop: series.centreOfPressure.map { Vec3($0[0], $0[1], $0[2]) })
     }
   }

@@ -151,7 +151,7 @@ public struct TrialBuilder: Sendable {
     }
 
     // Ground reaction force of the instrumented leg.
-    let bodyForces = recording.plates.map { plate -> [Vec3] in
+    var bodyForces = recording.plates.map { plate -> [Vec3] in
       (0..<3).map { a -> [Double] in
         var x = plate.force.map { $0[a] }
         Resampling.fillGaps(&x)
@@ -164,10 +164,35 @@ public struct TrialBuilder: Sendable {
         return Resampling.interpolate(times: plate.times, values: x, at: clock, tolerance: 1e-6)
       }.transposedVec3()
     }
-    var total = Vec3(0, 0, 0)
-    for plate in bodyForces { for f in plate where f.x.isFinite && dot(f, f) > 2500 { total += f } }
+    // Up: from the feet to the pelvis where the markers show it, else along the mean force.
+    var up: Vec3?
+    if let mapping,
+      let pelvis = mapping.resolve("pelvis_right_asis", in: markers),
+      let heel = mapping.resolve("foot_heel", in: markers)
+    {
+      var sum = Vec3(0, 0, 0)
+      for (p, h) in zip(pelvis, heel) where p.x.isFinite && h.x.isFinite { sum += p - h }
+      up = unit(sum)
+    }
+    if up == nil {
+      var total = Vec3(0, 0, 0)
+      for plate in bodyForces { for f in plate where f.x.isFinite && dot(f, f) > 2500 { total += f } }
+      up = unit(total)
+    }
+    // A plate whose loaded samples push down gives the force on the plate: turned round.
+    for p in bodyForces.indices {
+      guard let up else { break }
+      let loaded = bodyForces[p].filter { $0.x.isFinite && dot($0, $0) > 2500 }
+      guard !loaded.isEmpty else { continue }
+      if loaded.reduce(0, { $0 + dot($1, up) }) < 0 {
+        bodyForces[p] = bodyForces[p].map { -$0 }
+        log.note(
+          "\(trial): \(recording.plates[p].label) gives the force on the plate; turned into the "
+            + "reaction on the body")
+      }
+    }
     var grfEvents: [(event: String, time: Double)] = []
-    if let up = unit(total) {
+    if let up, bodyForces.contains(where: { $0.contains { $0.x.isFinite && dot($0, $0) > 2500 } }) {
       let forward = unit(forwardSum - dot(forwardSum, up) * up)
         ?? unit(cross(up, rightSum)) ?? Vec3(1, 0, 0)
       let right = cross(forward, up)

@@ -18,10 +18,11 @@ public struct PlateRecording: Sendable {
 
 /// Stances on each plate and which leg makes them: a stance is a run of samples with the
 /// vertical force above `threshold`; it belongs to the instrumented leg when the mean centre
-/// of pressure is nearer (horizontally) to that foot's heel-toe midpoint than to the other
+/// of pressure (weighted by the vertical force) is nearer (horizontally) to that foot's heel-toe midpoint than to the other
 /// foot's. Without contralateral foot markers every stance is the instrumented leg's.
 public struct StanceDetection: Sendable {
-  public var thresholdN = 20.0
+  /// 50 N rather than the usual 20 N: an unloaded Grand Challenge stair plate reads 30 N.
+  public var thresholdN = 50.0
   /// Runs shorter than this (s) are noise, not stances.
   public var minimumStanceS = 0.05
 
@@ -71,8 +72,10 @@ public struct StanceDetection: Sendable {
               let h = d - dot(d, up) * up
               return dot(h, h).squareRoot()
             }
-            near += horizontal(foot[i])
-            far += horizontal(otherFoot[i])
+            // Weighted by the vertical force, so that the light ends of a stance count little.
+            let w = max(vertical[i], 0)
+            near += w * horizontal(foot[i])
+            far += w * horizontal(otherFoot[i])
             count += 1
           }
           if count > 0 { instrumented = near <= far }
