@@ -69,6 +69,13 @@ public enum DatasetAssembly {
       }.sorted { $0.time < $1.time }
       if !list.isEmpty { events[trial.info.trialID] = list }
     }
+    let absentTargets = ChannelConventions.targetChannels.filter { !channels.contains($0) }
+    if !absentTargets.isEmpty {
+      log.warn(
+        "\(absentTargets.joined(separator: ", ")) unavailable in these files, not written; the "
+          + "dataset format (version 1) requires all three targets, so `check` and `train` "
+          + "refuse this folder")
+    }
     log.note("channels (\(channels.count)): \(channels.joined(separator: ", "))")
     log.note(
       "EMG envelopes normalised per subject to the maximum over its \(kept.count) imported trial(s)")

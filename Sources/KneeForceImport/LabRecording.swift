@@ -164,7 +164,8 @@ public struct TrialBuilder: Sendable {
         return Resampling.interpolate(times: plate.times, values: x, at: clock, tolerance: 1e-6)
       }.transposedVec3()
     }
-    // Up: from the feet to the pelvis where the markers show it, else along the mean force.
+    // Up: the lab axis from the feet to the pelvis where the markers show it, else the mean
+    // force's direction.
     var up: Vec3?
     if let mapping,
       let pelvis = mapping.resolve("pelvis_right_asis", in: markers),
@@ -172,7 +173,14 @@ public struct TrialBuilder: Sendable {
     {
       var sum = Vec3(0, 0, 0)
       for (p, h) in zip(pelvis, heel) where p.x.isFinite && h.x.isFinite { sum += p - h }
-      up = unit(sum)
+      // Snapped to the nearest lab axis: every lab has a vertical axis, and the pelvis-heel
+      // line leans with the stride.
+      if let u = unit(sum) {
+        let axis = (0..<3).max { abs(u[$0]) < abs(u[$1]) }!
+        var snapped = Vec3(0, 0, 0)
+        snapped[axis] = u[axis] < 0 ? -1 : 1
+        up = snapped
+      }
     }
     if up == nil {
       var total = Vec3(0, 0, 0)

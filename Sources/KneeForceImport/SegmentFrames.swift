@@ -135,7 +135,7 @@ public struct MarkerMapping: Sendable, Equatable {
       let parts = line.split(separator: ",", omittingEmptySubsequences: false).map {
         $0.trimmingCharacters(in: .whitespaces)
       }
-      if index == 0 && parts == ["role", "marker"] { continue }
+      if markers.isEmpty && parts == ["role", "marker"] { continue }
       guard parts.count == 2, !parts[1].isEmpty else {
         throw ImportError(file, line: index + 1, "expected `role,marker`")
       }
