@@ -1,7 +1,8 @@
 // One Adam/AdamW step with PyTorch's semantics over a flat parameter range, with global-norm
 // gradient clipping folded in: the norm is read from the device (norm_sq[norm_off]), so the
 // host never waits for it. step_size = lr / (1 - beta1^t) and sqrt_bc2 = sqrt(1 - beta2^t)
-// are computed on the host in double. CPU twin: CPU/CPUBackend.swift (adam).
+// are computed on the host in double. CPU twin: CPU/CPUBackend+Elementwise.swift (adam);
+// the per-lane variant is lane_adam in lanes.cl.
 // Global size: n.
 __kernel void adam_step(const int n, __global float *p, __global const float *g,
                         __global float *m, __global float *v, const int p_off, const int g_off,

@@ -16,3 +16,15 @@ inline bool kf_dropout_keeps(uint index, uint seed, float p) {
 }
 
 inline float kf_sigmoid(float x) { return 1.0f / (1.0f + exp(-x)); }
+
+// The sum of `value` over the work-group, valid in work-item 0.
+inline float kf_local_sum(__local float *scratch, float value) {
+  const int lid = get_local_id(0);
+  scratch[lid] = value;
+  barrier(CLK_LOCAL_MEM_FENCE);
+  for (int width = get_local_size(0) / 2; width > 0; width /= 2) {
+    if (lid < width) scratch[lid] += scratch[lid + width];
+    barrier(CLK_LOCAL_MEM_FENCE);
+  }
+  return scratch[0];
+}

@@ -1,4 +1,4 @@
-// Small elementwise kernels around the GEMMs. CPU twins: CPU/CPUBackend.swift.
+// Small elementwise kernels around the GEMMs. CPU twins: CPU/CPUBackend+Elementwise.swift.
 
 // y[m][r][c] += bias[m][c]. Global size: models * rows * cols.
 __kernel void add_bias(const int models, const int rows, const int cols, __global float *y,

@@ -1,18 +1,7 @@
 // Two-stage reductions that leave their result on the device, so gradient clipping and the
 // loss need no read-back inside a training step. Work-groups reduce in local memory to one
-// partial each; finalize_sum adds the partials. CPU twins: CPU/CPUBackend.swift.
-
-// The sum of `value` over the work-group, valid in work-item 0.
-inline float kf_local_sum(__local float *scratch, float value) {
-  const int lid = get_local_id(0);
-  scratch[lid] = value;
-  barrier(CLK_LOCAL_MEM_FENCE);
-  for (int width = get_local_size(0) / 2; width > 0; width /= 2) {
-    if (lid < width) scratch[lid] += scratch[lid + width];
-    barrier(CLK_LOCAL_MEM_FENCE);
-  }
-  return scratch[0];
-}
+// partial each; finalize_sum adds the partials (kf_local_sum is in common.cl). CPU twins:
+// CPU/CPUBackend+Elementwise.swift (sumSquares, mseLoss).
 
 inline void kf_group_reduce(__local float *scratch, float value, __global float *partials) {
   const float total = kf_local_sum(scratch, value);

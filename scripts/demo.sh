@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The main job on built-in data, from a fresh Debian machine (root, Swift toolchain on PATH):
 # installs the Debian packages if missing, builds a release binary and runs `kneeforce demo`
-# (synthetic cohort, biLSTM-MLP and TCN, one subject held out). Extra arguments go to the demo,
+# (synthetic cohort; a leave-one-subject-out sweep of the biLSTM-MLP and the TCN over every
+# fold, with the mean_curve and ridge baselines; prints the summary table). Extra arguments
+# go to the demo,
 # e.g. scripts/demo.sh --out /tmp/kf-demo --device opencl:0
 set -euo pipefail
 cd "$(dirname "$0")/.."

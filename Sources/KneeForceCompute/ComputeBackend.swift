@@ -240,6 +240,120 @@ public protocol ComputeBackend: AnyObject {
   func adam(
     parameters p: BufferSlice, gradients g: BufferSlice, m: BufferSlice, v: BufferSlice,
     count: Int, step: AdamStep, maxNorm: Float, normSquared: BufferSlice) throws
+
+  // Lanes: several models (fold x seed members) trained in lockstep, each with its own
+  // data, loss, clipping, Adam step count and dropout stream. One launch serves every lane;
+  // each lane's result depends on that lane's data alone (fixed blocking, no cross-lane
+  // reduction), so a lane trained among others is bitwise the lane trained alone.
+
+  /// Writes raw 32-bit words (indices, seeds, tables) into a buffer's storage, one per float
+  /// slot; kernels read them as `uint`/`int`. Never read them back as floats.
+  func uploadWords(_ values: [UInt32], to slice: BufferSlice) throws
+  /// Gathers one batch per lane from a store of raw sequences, selecting and z-scoring input
+  /// channels per lane; see Kernels/lanes.cl (gather_sequences) for the layouts.
+  func gatherSequences(
+    _ shape: GatherShape, inputs: BufferSlice, targets: BufferSlice, indices: BufferSlice,
+    channels: BufferSlice, mean: BufferSlice, scale: BufferSlice, x: BufferSlice,
+    y: BufferSlice, mask: BufferSlice) throws
+  /// `reluDropoutForward` for `models` lanes of `count` floats each: lane m's mask is keyed
+  /// by (keys[m], site, lane-local index), so it does not depend on the other lanes.
+  func laneReluDropoutForward(
+    _ x: BufferSlice, models: Int, count: Int, p: Float, keys: BufferSlice, site: UInt32)
+    throws
+  /// Per-lane MSE over `rows` rows of `rowWidth` values per lane, padded rows (mask 0)
+  /// excluded: `dy = mask * 2 (y - t) / n_m`, `loss[m] = sum mask (y - t)^2` (a sum: the
+  /// caller divides), with `n_m = laneSteps[m].count`; a lane with count 0 gets dy = 0 and
+  /// loss 0.
+  func laneMSELoss(
+    prediction y: BufferSlice, target: BufferSlice, mask: BufferSlice, models: Int, rows: Int,
+    rowWidth: Int, laneSteps: BufferSlice, gradient dy: BufferSlice, loss: BufferSlice) throws
+  /// `norms[m] = sum of x^2` over lane m's chunks: `chunks` holds words
+  /// `[models][chunksPerLane][start, length]` (start relative to `x`), `partials` has
+  /// room for `models * chunksPerLane` floats. The blocking is the table's, whatever the
+  /// thread count.
+  func laneSumSquares(
+    _ x: BufferSlice, chunks: BufferSlice, models: Int, chunksPerLane: Int,
+    partials: BufferSlice, into norms: BufferSlice) throws
+  /// Adam over `count` parameters of `models` lanes: `lanes` holds each parameter's lane
+  /// (words, each below `models`), `laneSteps[m]` the lane's step size, bias correction and whether it is active
+  /// (an inactive lane's parameters and moments stay as they are), `norms[m]` its squared
+  /// gradient norm for clipping (`maxNorm > 0`). `step.step` is ignored: each lane's own
+  /// count is folded into its `laneSteps`.
+  func laneAdam(
+    parameters p: BufferSlice, gradients g: BufferSlice, m: BufferSlice, v: BufferSlice,
+    count: Int, models: Int, lanes: BufferSlice, laneSteps: BufferSlice, norms: BufferSlice,
+    step: AdamStep, maxNorm: Float) throws
+}
+
+/// Shape of one gather: `models` lanes of `batch` rows from a store of sequences
+/// `[N][steps][storeChannels]` (targets `[N][steps][outputs]`), `selected` input channels.
+public struct GatherShape: Equatable {
+  public var models: Int
+  public var batch: Int
+  public var steps: Int
+  public var storeChannels: Int
+  public var selected: Int
+  public var outputs: Int
+
+  public init(
+    models: Int, batch: Int, steps: Int, storeChannels: Int, selected: Int, outputs: Int
+  ) {
+    self.models = models
+    self.batch = batch
+    self.steps = steps
+    self.storeChannels = storeChannels
+    self.selected = selected
+    self.outputs = outputs
+  }
+
+  /// Work items of one launch: one per gathered input or target value.
+  public var elements: Int { models * batch * steps * (selected + outputs) }
+}
+
+/// One lane's scalars for one training step, four floats per lane in `laneSteps` buffers:
+/// the number of real loss elements (0: the lane sits this step out), Adam's step size and
+/// `sqrt(1 - beta2^t)` at the lane's own step count `t`, and 1 when the lane updates.
+public struct LaneStep: Equatable {
+  public static let width = 4
+  public var count: Float
+  public var stepSize: Float
+  public var sqrtCorrection2: Float
+  public var active: Bool
+
+  public init(count: Float, stepSize: Float, sqrtCorrection2: Float, active: Bool) {
+    self.count = count
+    self.stepSize = stepSize
+    self.sqrtCorrection2 = sqrtCorrection2
+    self.active = active
+  }
+
+  /// A lane that sits the step out: no loss, no gradient, no update.
+  public static let idle = LaneStep(count: 0, stepSize: 0, sqrtCorrection2: 1, active: false)
+
+  public var floats: [Float] { [count, stepSize, sqrtCorrection2, active ? 1 : 0] }
+}
+
+/// Index arithmetic guard: element counts and offsets that 32-bit kernel arguments can hold.
+/// Kernels taking larger values use 64-bit (`long`) offsets; callers split work that would
+/// pass this limit where a kernel has only 32-bit indices.
+public enum IndexGuard {
+  public static let limit = Int(Int32.max)
+
+  /// Whether `count` elements can be indexed with 32-bit ints.
+  public static func fits32(_ count: Int) -> Bool { count >= 0 && count <= limit }
+
+  /// The largest number of lanes per launch such that `perLane` elements per lane stay
+  /// within 32-bit indexing (at least 1: a single lane that does not fit is an error).
+  public static func lanesPerLaunch(perLane: Int, lanes: Int) -> Int {
+    guard perLane > 0 else { return lanes }
+    return max(1, min(lanes, limit / perLane))
+  }
+
+  /// Splits `lanes` lanes into consecutive ranges that each fit (see `lanesPerLaunch`).
+  public static func split(lanes: Int, perLane: Int) -> [Range<Int>] {
+    let size = lanesPerLaunch(perLane: perLane, lanes: lanes)
+    return stride(from: 0, to: lanes, by: size).map { $0..<min($0 + size, lanes) }
+  }
 }
 
 extension ComputeBackend {

@@ -10,9 +10,12 @@ public enum Checkpoint {
   public static let metadataKey = "kneeforce"
 
   public struct Loaded {
+    /// Every member of the checkpoint, member k as model index k.
     public let model: SequenceModel
     /// The whole `kneeforce` metadata object, architecture fields included.
     public let metadata: [String: Any]
+    /// The same object, typed: what training wrote for prediction.
+    public let info: CheckpointMetadata
   }
 
   public struct LoadError: Error, CustomStringConvertible {
@@ -41,28 +44,67 @@ public enum Checkpoint {
     } catch {
       throw LoadError(description: "\(path): \(error)")
     }
-    let model = try makeModel(config, backend: backend)
+    let info: CheckpointMetadata
+    do {
+      info = try JSONDecoder().decode(CheckpointMetadata.self, from: data)
+    } catch {
+      throw LoadError(description: "\(path): __metadata__['\(metadataKey)']: \(error)")
+    }
+    let members = max(info.members ?? 1, 1)
+    let model = try makeModel(config, backend: backend, models: members)
     let layout = model.parameters.layout
-    let expected = Set(layout.tensors.map(\.name))
+    let expected = Set(
+      layout.tensors.flatMap { t in
+        (0..<members).map { tensorName(t.name, member: $0, of: members) }
+      })
     if let extra = file.tensors.keys.sorted().first(where: { !expected.contains($0) }) {
       throw LoadError(
         description: "\(path): unexpected tensor '\(extra)' for a \(config.model.rawValue) "
           + "with this configuration")
     }
-    var values = [Float](repeating: 0, count: layout.count)
-    for t in layout.tensors {
-      guard let tensor = file.tensors[t.name] else {
-        throw LoadError(description: "\(path): missing tensor '\(t.name)' (shape \(t.shape))")
+    for member in 0..<members {
+      for t in layout.tensors {
+        let name = tensorName(t.name, member: member, of: members)
+        guard let tensor = file.tensors[name] else {
+          throw LoadError(description: "\(path): missing tensor '\(name)' (shape \(t.shape))")
+        }
+        guard tensor.shape == t.shape else {
+          throw LoadError(
+            description: "\(path): tensor '\(name)' has shape \(tensor.shape), expected \(t.shape)")
+        }
+        try model.parameters.write(t.name, try file.floats(name, file: path), model: member)
       }
-      guard tensor.shape == t.shape else {
-        throw LoadError(
-          description: "\(path): tensor '\(t.name)' has shape \(tensor.shape), expected \(t.shape)")
-      }
-      let floats = try file.floats(t.name, file: path)
-      values.replaceSubrange(t.offset..<(t.offset + t.count), with: floats)
     }
-    try model.parameters.writeAll(values)
-    return Loaded(model: model, metadata: object)
+    return Loaded(model: model, metadata: object, info: info)
+  }
+
+  /// A member's tensor name: PyTorch's own with one member, `member<k>.<name>` with several.
+  static func tensorName(_ name: String, member: Int, of members: Int) -> String {
+    members == 1 ? name : "member\(member).\(name)"
+  }
+
+  /// Writes the models at `members` (indices into `model`'s fold-batched parameters) as one
+  /// checkpoint, atomically; `metadata.config` and `members` are set from the model.
+  public static func save(
+    _ model: SequenceModel, members: [Int], metadata: CheckpointMetadata, to url: URL
+  ) throws {
+    precondition(!members.isEmpty)
+    var info = metadata
+    info.config = model.config
+    info.members = members.count
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    let json = try encoder.encode(info)
+    var tensors: [String: Tensor] = [:]
+    for (k, index) in members.enumerated() {
+      for t in model.parameters.layout.tensors {
+        tensors[tensorName(t.name, member: k, of: members.count)] = Tensor(
+          floats: try model.parameters.read(t.name, model: index), shape: t.shape)
+      }
+    }
+    let file = SafeTensorsFile(
+      tensors: tensors, metadata: [metadataKey: String(decoding: json, as: UTF8.self)])
+    try file.write(to: url)
   }
 
   /// Writes model `index`'s weights atomically (temp file + rename). `extra` is merged into the
@@ -138,5 +180,144 @@ public enum Checkpoint {
       layers: try int("layers", required: lstm), mlp: mlp,
       channels: try int("channels", required: !lstm), levels: try int("levels", required: !lstm),
       kernelSize: try int("kernel_size", required: !lstm), dropout: dropout)
+  }
+}
+
+/// The `kneeforce` metadata of a checkpoint, one JSON object: the architecture's fields
+/// (`ModelConfig`, flat) and what training records for prediction. Every field beyond the
+/// architecture is optional, so a checkpoint written by PyTorch with only the architecture
+/// loads. docs/SWEEP_OUTPUTS.md lists the fields.
+public struct CheckpointMetadata: Codable, Equatable, Sendable {
+  /// z-score statistics of the inputs, the JSON of KneeForceData's `Normalizer`.
+  public struct ZScores: Codable, Equatable, Sendable {
+    public var channels: [String]
+    public var mean: [Float]
+    public var std: [Float]
+    public var stdFloor: Float
+
+    public init(channels: [String], mean: [Float], std: [Float], stdFloor: Float) {
+      self.channels = channels
+      self.mean = mean
+      self.std = std
+      self.stdFloor = stdFloor
+    }
+  }
+
+  public var config: ModelConfig
+  public var members: Int?
+  public var seeds: [UInt64]?
+  public var inputChannels: [String]?
+  public var targetChannels: [String]?
+  public var normalizer: ZScores?
+  /// The feature pipeline's settings (KneeForceData's `FeatureOptions` as JSON).
+  public var features: JSONValue?
+  public var heldOutSubject: String?
+  public var trainingSubjects: [String]?
+  public var validationSubject: String?
+  public var bestEpochs: [Int]?
+  public var dataset: String?
+  public var dataFingerprint: String?
+  /// True only when every trial of the training data is marked `synthetic = yes`.
+  public var synthetic: Bool?
+  public var version: String?
+
+  public init(config: ModelConfig) { self.config = config }
+
+  enum CodingKeys: String, CodingKey {
+    case members, seeds, normalizer, features, dataset, synthetic, version
+    case inputChannels = "input_channels"
+    case targetChannels = "target_channels"
+    case heldOutSubject = "held_out_subject"
+    case trainingSubjects = "training_subjects"
+    case validationSubject = "validation_subject"
+    case bestEpochs = "best_epochs"
+    case dataFingerprint = "data_fingerprint"
+  }
+
+  public init(from decoder: Decoder) throws {
+    config = try ModelConfig(from: decoder)
+    let c = try decoder.container(keyedBy: CodingKeys.self)
+    members = try c.decodeIfPresent(Int.self, forKey: .members)
+    seeds = try c.decodeIfPresent([UInt64].self, forKey: .seeds)
+    inputChannels = try c.decodeIfPresent([String].self, forKey: .inputChannels)
+    targetChannels = try c.decodeIfPresent([String].self, forKey: .targetChannels)
+    normalizer = try c.decodeIfPresent(ZScores.self, forKey: .normalizer)
+    features = try c.decodeIfPresent(JSONValue.self, forKey: .features)
+    heldOutSubject = try c.decodeIfPresent(String.self, forKey: .heldOutSubject)
+    trainingSubjects = try c.decodeIfPresent([String].self, forKey: .trainingSubjects)
+    validationSubject = try c.decodeIfPresent(String.self, forKey: .validationSubject)
+    bestEpochs = try c.decodeIfPresent([Int].self, forKey: .bestEpochs)
+    dataset = try c.decodeIfPresent(String.self, forKey: .dataset)
+    dataFingerprint = try c.decodeIfPresent(String.self, forKey: .dataFingerprint)
+    synthetic = try c.decodeIfPresent(Bool.self, forKey: .synthetic)
+    version = try c.decodeIfPresent(String.self, forKey: .version)
+  }
+
+  public func encode(to encoder: Encoder) throws {
+    try config.encode(to: encoder)
+    var c = encoder.container(keyedBy: CodingKeys.self)
+    try c.encodeIfPresent(members, forKey: .members)
+    try c.encodeIfPresent(seeds, forKey: .seeds)
+    try c.encodeIfPresent(inputChannels, forKey: .inputChannels)
+    try c.encodeIfPresent(targetChannels, forKey: .targetChannels)
+    try c.encodeIfPresent(normalizer, forKey: .normalizer)
+    try c.encodeIfPresent(features, forKey: .features)
+    try c.encodeIfPresent(heldOutSubject, forKey: .heldOutSubject)
+    try c.encodeIfPresent(trainingSubjects, forKey: .trainingSubjects)
+    try c.encodeIfPresent(validationSubject, forKey: .validationSubject)
+    try c.encodeIfPresent(bestEpochs, forKey: .bestEpochs)
+    try c.encodeIfPresent(dataset, forKey: .dataset)
+    try c.encodeIfPresent(dataFingerprint, forKey: .dataFingerprint)
+    try c.encodeIfPresent(synthetic, forKey: .synthetic)
+    try c.encodeIfPresent(version, forKey: .version)
+  }
+}
+
+/// Any JSON value, for metadata fields whose type lives in a module this one does not know.
+public indirect enum JSONValue: Codable, Equatable, Sendable {
+  case null
+  case bool(Bool)
+  case number(Double)
+  case string(String)
+  case array([JSONValue])
+  case object([String: JSONValue])
+
+  public init(from decoder: Decoder) throws {
+    let c = try decoder.singleValueContainer()
+    if c.decodeNil() {
+      self = .null
+    } else if let b = try? c.decode(Bool.self) {
+      self = .bool(b)
+    } else if let n = try? c.decode(Double.self) {
+      self = .number(n)
+    } else if let s = try? c.decode(String.self) {
+      self = .string(s)
+    } else if let a = try? c.decode([JSONValue].self) {
+      self = .array(a)
+    } else {
+      self = .object(try c.decode([String: JSONValue].self))
+    }
+  }
+
+  public func encode(to encoder: Encoder) throws {
+    var c = encoder.singleValueContainer()
+    switch self {
+    case .null: try c.encodeNil()
+    case .bool(let b): try c.encode(b)
+    case .number(let n): try c.encode(n)
+    case .string(let s): try c.encode(s)
+    case .array(let a): try c.encode(a)
+    case .object(let o): try c.encode(o)
+    }
+  }
+
+  /// `value` as JSON (through its Codable form).
+  public init<T: Encodable>(encoding value: T) throws {
+    self = try JSONDecoder().decode(JSONValue.self, from: JSONEncoder().encode(value))
+  }
+
+  /// This JSON decoded as `type`.
+  public func decode<T: Decodable>(_ type: T.Type) throws -> T {
+    try JSONDecoder().decode(type, from: JSONEncoder().encode(self))
   }
 }

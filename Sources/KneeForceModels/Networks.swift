@@ -6,24 +6,54 @@ import KneeForceCompute
 public protocol SequenceModel: AnyObject {
   var config: ModelConfig { get }
   var parameters: ParameterStore { get }
-  func forward(_ x: BufferSlice, batch: Int, steps: Int, training: Bool, seed: UInt32) throws
-    -> BufferSlice
+  /// `dropoutKeys` (words, one per model) keys each model's dropout masks by its own stream,
+  /// site and model-local element index (models in lockstep); without them `seed` keys
+  /// every site by the global element index.
+  func forward(
+    _ x: BufferSlice, batch: Int, steps: Int, training: Bool, seed: UInt32,
+    dropoutKeys: BufferSlice?
+  ) throws -> BufferSlice
   /// Returns the input gradient when `inputGradient` is true.
   func backward(_ dy: BufferSlice, inputGradient: Bool) throws -> BufferSlice?
 }
 
+extension SequenceModel {
+  public func forward(_ x: BufferSlice, batch: Int, steps: Int, training: Bool, seed: UInt32)
+    throws -> BufferSlice
+  {
+    try forward(x, batch: batch, steps: steps, training: training, seed: seed, dropoutKeys: nil)
+  }
+}
+
+/// ReLU and dropout at one site of a network: per-model keys when given, else the seed.
+func reluDropout(
+  _ be: ComputeBackend, _ x: BufferSlice, models: Int, perModel: Int, p: Float, seed: UInt32,
+  keys: BufferSlice?, site: UInt32
+) throws {
+  if let keys, p > 0 {
+    try be.laneReluDropoutForward(
+      x, models: models, count: perModel, p: p, keys: keys, site: site)
+  } else {
+    try be.reluDropoutForward(
+      x, count: models * perModel, p: p, seed: dropoutSeed(seed, site: site))
+  }
+}
+
 /// Builds the network a configuration describes, initialised as PyTorch would (uniform in
-/// ±1/sqrt(fan_in), with the LSTM's ±1/sqrt(hidden)) from `seed`.
+/// ±1/sqrt(fan_in), with the LSTM's ±1/sqrt(hidden)) from `seed`, or model m from its own
+/// stream `seeds[m]` when given (then `models` is `seeds.count`).
 public func makeModel(
-  _ config: ModelConfig, backend: ComputeBackend, models: Int = 1, seed: UInt64 = 0
+  _ config: ModelConfig, backend: ComputeBackend, models: Int = 1, seed: UInt64 = 0,
+  seeds: [UInt64]? = nil
 ) throws -> SequenceModel {
+  let models = seeds?.count ?? models
   try config.validate()
   let model: SequenceModel
   switch config.model {
   case .bilstmMLP: model = try BiLSTMMLP(config, backend: backend, models: models)
   case .tcn: model = try TCN(config, backend: backend, models: models)
   }
-  try model.parameters.initialize(seed: seed) { tensor in
+  try model.parameters.initialize(seed: seed, seeds: seeds) { tensor in
     if tensor.name.hasPrefix("lstm.") { return 1 / Float(config.hidden!).squareRoot() }
     // Linear and Conv1d: kaiming_uniform(a=sqrt(5)) gives the same bound as their bias.
     let fanIn = tensor.name.hasSuffix(".bias") ? nil : tensor.shape.dropFirst().reduce(1, *)
@@ -78,9 +108,10 @@ public final class BiLSTMMLP: SequenceModel {
     ws = Workspace(backend: backend)
   }
 
-  public func forward(_ x: BufferSlice, batch: Int, steps: Int, training: Bool, seed: UInt32)
-    throws -> BufferSlice
-  {
+  public func forward(
+    _ x: BufferSlice, batch: Int, steps: Int, training: Bool, seed: UInt32,
+    dropoutKeys: BufferSlice?
+  ) throws -> BufferSlice {
     let models = parameters.layout.models
     let hidden = config.hidden!
     let shape = LSTMShape(models: models, batch: batch, steps: steps, hidden: hidden)
@@ -102,9 +133,9 @@ public final class BiLSTMMLP: SequenceModel {
       let y = try ws.slice("mlp\(i).out", models * rows * layer.outputs)
       try layer.forward(parameters, x: current, rows: rows, into: y)
       if i < 2 {
-        try parameters.backend.reluDropoutForward(
-          y, count: models * rows * layer.outputs, p: p,
-          seed: dropoutSeed(seed, site: UInt32(i)))
+        try reluDropout(
+          parameters.backend, y, models: models, perModel: rows * layer.outputs, p: p,
+          seed: seed, keys: dropoutKeys, site: UInt32(i))
       }
       activations.append(y)
       current = y
@@ -194,9 +225,10 @@ public final class TCN: SequenceModel {
     ws = Workspace(backend: backend)
   }
 
-  public func forward(_ x: BufferSlice, batch: Int, steps: Int, training: Bool, seed: UInt32)
-    throws -> BufferSlice
-  {
+  public func forward(
+    _ x: BufferSlice, batch: Int, steps: Int, training: Bool, seed: UInt32,
+    dropoutKeys: BufferSlice?
+  ) throws -> BufferSlice {
     let models = parameters.layout.models
     let channels = config.channels!
     let rows = batch * steps
@@ -211,12 +243,15 @@ public final class TCN: SequenceModel {
       let h1 = try ws.slice("tcn\(i).h1", n)
       let col1 = try block.conv1.forward(
         parameters, ws, x: current, batch: batch, steps: steps, into: h1)
-      try be.reluDropoutForward(h1, count: n, p: p, seed: dropoutSeed(seed, site: UInt32(2 * i)))
+      try reluDropout(
+        be, h1, models: models, perModel: rows * channels, p: p, seed: seed, keys: dropoutKeys,
+        site: UInt32(2 * i))
       let h2 = try ws.slice("tcn\(i).h2", n)
       let col2 = try block.conv2.forward(
         parameters, ws, x: h1, batch: batch, steps: steps, into: h2)
-      try be.reluDropoutForward(
-        h2, count: n, p: p, seed: dropoutSeed(seed, site: UInt32(2 * i + 1)))
+      try reluDropout(
+        be, h2, models: models, perModel: rows * channels, p: p, seed: seed, keys: dropoutKeys,
+        site: UInt32(2 * i + 1))
       let out = try ws.slice("tcn\(i).out", n)
       if let downsample = block.downsample {
         try downsample.forward(parameters, x: current, rows: rows, into: out)

@@ -54,8 +54,6 @@ public final class ParameterStore {
   let adamM: DeviceBuffer
   let adamV: DeviceBuffer
   let scalars: DeviceBuffer
-  /// Per (block, model) squared norms, then per-model sums: clipping for models in lockstep.
-  let perModelScalars: DeviceBuffer
   public private(set) var adamSteps = 0
 
   public init(layout: ParameterLayout, backend: ComputeBackend) throws {
@@ -66,8 +64,6 @@ public final class ParameterStore {
     adamM = try backend.makeBuffer(count: layout.count)
     adamV = try backend.makeBuffer(count: layout.count)
     scalars = try backend.makeBuffer(count: 4)
-    perModelScalars = try backend.makeBuffer(
-      count: (layout.blocks.count + 1) * layout.models)
   }
 
   public func slice(_ offset: Int) -> BufferSlice { BufferSlice(values, offset: offset) }
@@ -100,8 +96,7 @@ public final class ParameterStore {
   /// Adam over all parameters, with global-norm clipping (`maxNorm > 0`) computed on the
   /// device. Each model is clipped by its own gradient norm, as if trained alone: with one
   /// model that is one reduction and one Adam launch over the flat buffer; with several (fold
-  /// models in lockstep) one reduction per (block, model), summed per model, and one Adam
-  /// launch per (block, model) slice.
+  /// models in lockstep) the per-lane kernels (`laneAdamStep`), one launch each for all.
   public func adamStep(
     lr: Float, beta1: Float = 0.9, beta2: Float = 0.999, eps: Float = 1e-8,
     weightDecay: Float = 0, decoupled: Bool = false, maxNorm: Float = 0
@@ -122,32 +117,110 @@ public final class ParameterStore {
         maxNorm: maxNorm, normSquared: norm)
       return
     }
-    // norms[m] = sum over blocks of partials[block][m].
-    let partials = BufferSlice(perModelScalars, offset: 0)
-    let norms = BufferSlice(perModelScalars, offset: layout.blocks.count * models)
-    if maxNorm > 0 {
-      for (b, block) in layout.blocks.enumerated() {
-        for m in 0..<models {
-          try backend.sumSquares(
-            BufferSlice(gradients, offset: block.offset + m * block.perModel),
-            count: block.perModel, into: partials.advanced(by: b * models + m))
+    // Several models: every model at the same step count, through the per-lane kernels.
+    let c = AdamCoefficients(step)
+    let idle = LaneStep(
+      count: 1, stepSize: c.stepSize, sqrtCorrection2: c.sqrtCorrection2, active: true)
+    let steps = try laneTables().steps
+    try backend.upload(
+      Array(repeating: idle.floats, count: models).flatMap { $0 }, to: BufferSlice(steps))
+    try laneAdamStep(
+      laneSteps: BufferSlice(steps), lr: lr, beta1: beta1, beta2: beta2, eps: eps,
+      weightDecay: weightDecay, decoupled: decoupled, maxNorm: maxNorm)
+  }
+
+  /// Device tables for the per-lane kernels, built on first use: each parameter's lane, each
+  /// lane's gradient chunks (at most `LaneTables.chunk` floats, never across a block), and
+  /// room for the partial and per-lane norms.
+  struct LaneTables {
+    static let chunk = 4096
+    let lanes: DeviceBuffer
+    let chunks: DeviceBuffer
+    let chunksPerLane: Int
+    let partials: DeviceBuffer
+    let norms: DeviceBuffer
+    let steps: DeviceBuffer
+  }
+
+  private var tables: LaneTables?
+
+  func laneTables() throws -> LaneTables {
+    if let tables { return tables }
+    guard layout.count <= Int(UInt32.max) else {
+      throw ModelError.invalidConfig(
+        "\(layout.count) parameters in one store: more than 32-bit lane tables address")
+    }
+    let models = layout.models
+    var lanes = [UInt32](repeating: 0, count: layout.count)
+    var chunks: [UInt32] = []
+    for m in 0..<models {
+      for block in layout.blocks {
+        let start = block.offset + m * block.perModel
+        for i in start..<(start + block.perModel) { lanes[i] = UInt32(m) }
+        for lo in stride(from: 0, to: block.perModel, by: LaneTables.chunk) {
+          chunks += [UInt32(start + lo), UInt32(min(LaneTables.chunk, block.perModel - lo))]
         }
       }
-      try backend.sumRows(
-        partials, into: norms, rows: layout.blocks.count, cols: models, models: 1,
-        accumulate: false)
     }
-    for block in layout.blocks {
-      for m in 0..<models {
-        let offset = block.offset + m * block.perModel
-        try backend.adam(
-          parameters: BufferSlice(values, offset: offset),
-          gradients: BufferSlice(gradients, offset: offset),
-          m: BufferSlice(adamM, offset: offset), v: BufferSlice(adamV, offset: offset),
-          count: block.perModel, step: step, maxNorm: maxNorm,
-          normSquared: norms.advanced(by: m))
-      }
+    let perLane = chunks.count / 2 / models
+    let laneBuffer = try backend.makeBuffer(count: layout.count)
+    try backend.uploadWords(lanes, to: BufferSlice(laneBuffer))
+    let chunkBuffer = try backend.makeBuffer(count: chunks.count)
+    try backend.uploadWords(chunks, to: BufferSlice(chunkBuffer))
+    let built = LaneTables(
+      lanes: laneBuffer, chunks: chunkBuffer, chunksPerLane: perLane,
+      partials: try backend.makeBuffer(count: max(1, perLane * models)),
+      norms: try backend.makeBuffer(count: models),
+      steps: try backend.makeBuffer(count: models * LaneStep.width))
+    tables = built
+    return built
+  }
+
+  /// Adam for models in lockstep, each as if alone: its own gradient-norm clipping (a
+  /// reduction whose blocking is fixed by the layout), its own step count and whether it
+  /// updates at all, from `laneSteps` (`LaneStep` per model, on the device). Three launches
+  /// for every model together. With `norms`, each model's squared gradient norm is left
+  /// there (computed even without clipping): how the trainer spots a non-finite gradient
+  /// without reading anything back during the epoch.
+  public func laneAdamStep(
+    laneSteps: BufferSlice, norms: BufferSlice? = nil, lr: Float, beta1: Float = 0.9,
+    beta2: Float = 0.999, eps: Float = 1e-8, weightDecay: Float = 0, decoupled: Bool = false,
+    maxNorm: Float = 0
+  ) throws {
+    let t = try laneTables()
+    let normSlice = norms ?? BufferSlice(t.norms)
+    if maxNorm > 0 || norms != nil {
+      try backend.laneSumSquares(
+        BufferSlice(gradients), chunks: BufferSlice(t.chunks), models: layout.models,
+        chunksPerLane: t.chunksPerLane, partials: BufferSlice(t.partials), into: normSlice)
     }
+    try backend.laneAdam(
+      parameters: BufferSlice(values), gradients: BufferSlice(gradients),
+      m: BufferSlice(adamM), v: BufferSlice(adamV), count: layout.count, models: layout.models,
+      lanes: BufferSlice(t.lanes), laneSteps: laneSteps, norms: normSlice,
+      step: AdamStep(
+        lr: lr, beta1: beta1, beta2: beta2, eps: eps, weightDecay: weightDecay,
+        decoupled: decoupled, step: 1),
+      maxNorm: maxNorm)
+  }
+
+  /// Each model's squared weight norm into `norms` (K floats, left on the device): NaN or
+  /// infinite when any of the model's weights is.
+  func laneWeightNormsSquared(into norms: BufferSlice) throws {
+    let t = try laneTables()
+    try backend.laneSumSquares(
+      BufferSlice(values), chunks: BufferSlice(t.chunks), models: layout.models,
+      chunksPerLane: t.chunksPerLane, partials: BufferSlice(t.partials), into: norms)
+  }
+
+  /// Each model's squared gradient norm as the lane kernels compute it (read back).
+  public func laneGradientNormsSquared() throws -> [Float] {
+    let t = try laneTables()
+    try backend.laneSumSquares(
+      BufferSlice(gradients), chunks: BufferSlice(t.chunks), models: layout.models,
+      chunksPerLane: t.chunksPerLane, partials: BufferSlice(t.partials),
+      into: BufferSlice(t.norms))
+    return try backend.download(BufferSlice(t.norms), count: layout.models)
   }
 
   /// Global L2 norm of all gradients, read back (for logs and tests).
@@ -159,10 +232,16 @@ public final class ParameterStore {
 
   /// PyTorch's default initialisation, drawn on the host from a seeded generator so the same
   /// seed gives the same weights on every backend.
-  public func initialize(seed: UInt64, bound: (NamedTensor) -> Float) throws {
+  /// With `seeds`, model m draws from its own stream `seeds[m]` (lanes trained in lockstep
+  /// initialise as they would alone); otherwise all models draw in turn from `seed`.
+  public func initialize(seed: UInt64, seeds: [UInt64]? = nil, bound: (NamedTensor) -> Float)
+    throws
+  {
+    precondition(seeds == nil || seeds!.count == layout.models)
     var rng = SplitMix64(seed: seed)
     var host = [Float](repeating: 0, count: layout.count)
     for model in 0..<layout.models {
+      if let seeds { rng = SplitMix64(seed: seeds[model]) }
       for t in layout.tensors {
         let b = bound(t)
         let start = t.offset(model: model)

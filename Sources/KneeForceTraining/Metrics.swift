@@ -52,3 +52,9 @@ public func targetMetrics(prediction: [Float], measured: [Float], targets: [Stri
       measuredMax: hi)
   }
 }
+
+/// An error in an experiment's data or settings (printed as `error: <message>`, exit 1).
+public struct ExperimentError: Error, CustomStringConvertible {
+  public let description: String
+  public init(_ description: String) { self.description = description }
+}

@@ -140,19 +140,3 @@ private func choleskySolve(_ a: [Double], _ b: [Double], size n: Int, columns m:
   }
   return w
 }
-
-/// The ridge baseline on the same fold, features and z-scores that `runHoldOut` uses, so its
-/// numbers sit in the same table as the networks'.
-public func ridgeBaselineForFold(
-  dataset: Dataset, heldOut: String, features: FeatureOptions = FeatureOptions(),
-  lambda: Double = 1e-2
-) throws -> [TargetMetrics] {
-  let all = try FeaturePipeline(options: features).sequences(from: dataset)
-  let training = Set(dataset.subjects).subtracting([heldOut])
-  let trainRaw = all.subset(subjects: training)
-  let normalizer = try Normalizer(fitting: trainRaw)
-  return try ridgeBaseline(
-    train: try normalizer.apply(to: trainRaw),
-    test: try normalizer.apply(to: all.subset(subjects: [heldOut])), lambda: lambda
-  ).metrics
-}

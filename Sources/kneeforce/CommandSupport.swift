@@ -3,6 +3,7 @@ import Foundation
 import KneeForceCompute
 import KneeForceData
 import KneeForceFiles
+import KneeForceTraining
 
 // The rules every command follows (README, "Command rules"): typed options with their range
 // in --help and checked in `validate()` before any work (usage errors exit 64 with that
@@ -35,7 +36,7 @@ struct CommaList<Element: ExpressibleByArgument>: ExpressibleByArgument {
   }
 
   var defaultValueDescription: String {
-    values.map { "\($0)" }.joined(separator: ",")
+    values.map(\.defaultValueDescription).joined(separator: ",")
   }
 }
 
@@ -74,21 +75,10 @@ func checkMemory(_ what: String, floats factors: [Int]) throws {
   }
   guard UInt64(count) <= memory / 2 else {
     throw ValidationError(
-      "\(what) would need \(formatBytes(count)) (\(factors.map(String.init).joined(separator: " x ")) "
-        + "floats), more than half of this machine's \(formatBytes(Int(memory))); make the "
+      "\(what) would need \(LaneMemory.format(count)) (\(factors.map(String.init).joined(separator: " x ")) "
+        + "floats), more than half of this machine's \(LaneMemory.format(Int(memory))); make the "
         + "options smaller")
   }
-}
-
-func formatBytes(_ bytes: Int) -> String {
-  let units = ["bytes", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"]
-  var value = Double(bytes)
-  var unit = 0
-  while value >= 1024, unit < units.count - 1 {
-    value /= 1024
-    unit += 1
-  }
-  return unit == 0 ? "\(bytes) bytes" : String(format: "%.1f %@", value, units[unit])
 }
 
 /// Writes a warning to standard error, where it does not mix with results on stdout.

@@ -3,23 +3,23 @@ import Foundation
 import KneeForceCompute
 import KneeForceData
 import KneeForceFiles
-import KneeForceModels
 import KneeForceTraining
 
 struct DemoCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "demo",
-    abstract: "The main job on built-in data: synthetic cohort, both models, one subject held out.",
+    abstract: "The main job on built-in data: a full leave-one-subject-out sweep, both models.",
     discussion: """
       1. Writes the built-in SYNTHETIC cohort (`kneeforce synth`: 6 subjects, 6 activities; \
       not patient data) into OUT/data and checks it.
-      2. Cuts every trial into 101-sample time-normalised sequences of kinematics, GRF and \
-      EMG (forces in body weights), z-scored with statistics of the training subjects only.
-      3. Trains the biLSTM-MLP and the TCN with one subject held out (one \
-      leave-one-subject-out fold) and prints RMSE (BW) and Pearson r per target on it.
+      2. Runs `kneeforce sweep` on it: every fold (each subject held out once) of the \
+      biLSTM-MLP and the TCN, and the mean_curve and ridge baselines, scored per activity \
+      and pooled; prints the summary table (mean ± SD over held-out subjects).
 
-      Outputs in OUT: checkpoints, per-sequence predictions (CSV), results.json and \
-      results.csv.
+      Sized to finish in a few minutes on two CPU cores: networks smaller than the sweep's \
+      defaults (biLSTM hidden 32, MLP 64,32; TCN 32 channels, 3 levels) and --epochs 40 \
+      with patience 8 (the sweep's defaults: hidden 64, MLP 128,64; 64 channels, 4 \
+      levels; 60 epochs, patience 10). Outputs in OUT as docs/SWEEP_OUTPUTS.md describes.
       """)
 
   @Option(
@@ -35,11 +35,8 @@ struct DemoCommand: ParsableCommand {
   @Option(help: "auto | cpu | opencl[:INDEX] (see `kneeforce devices`).")
   var device: DeviceSelection = .auto
 
-  @Option(help: "Training epochs per model (1-100000).")
-  var epochs = 60
-
-  @Option(help: "Subject to hold out (default: the first).")
-  var heldOut: String?
+  @Option(help: "Maximum training epochs per model (1-100000).")
+  var epochs = 40
 
   @Option(help: "Seed for the cohort and the training.")
   var seed: UInt64 = 0
@@ -56,6 +53,19 @@ struct DemoCommand: ParsableCommand {
     }
   }
 
+  /// The demo's sweep: both models, every fold, smaller networks (see the discussion).
+  static func options(epochs: Int, seed: UInt64) -> SweepOptions {
+    var o = SweepOptions()
+    o.epochs = epochs
+    o.patience = 8
+    o.seed = seed
+    o.hidden = 32
+    o.mlp = [64, 32]
+    o.channels = 32
+    o.levels = 3
+    return o
+  }
+
   func run() throws {
     let started = Date()
     let path =
@@ -65,52 +75,23 @@ struct DemoCommand: ParsableCommand {
       ).path
     let folder = try OutputFolder.prepare(path, command: "demo", mode: force ? .force : .fresh).url
     let dataFolder = folder.appendingPathComponent("data")
-    let options = SyntheticCohortOptions(seed: seed, nuisance: nuisance)
-    try SyntheticCohort.write(options, to: dataFolder.path, command: "demo")
+    try SyntheticCohort.write(
+      SyntheticCohortOptions(seed: seed, nuisance: nuisance), to: dataFolder.path,
+      command: "demo")
     let dataset = try Dataset.load(dataFolder.path)
     print(
       "SYNTHETIC cohort (not patient data): \(dataset.subjects.count) subjects, "
         + "\(dataset.trials.count) trials, \(dataset.activities.count) activities -> "
         + dataFolder.path)
-    let backend = try makeBackend(device)
-    var holdOut = HoldOutOptions()
-    holdOut.epochs = epochs
-    holdOut.seed = seed
-    let subject = heldOut ?? dataset.subjects[0]
-    let results = try runHoldOut(
-      dataset: dataset, heldOut: subject, options: holdOut, backend: backend,
-      outputFolder: folder)
-    let ridge = try ridgeBaselineForFold(dataset: dataset, heldOut: subject)
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-    try AtomicFile.write(
-      String(decoding: try encoder.encode(ridge), as: UTF8.self),
-      to: folder.appendingPathComponent("ridge_baseline.json"))
-    print("")
-    print("Held-out subject \(subject) (SYNTHETIC data), \(epochs) epochs per model:")
+    let options = Self.options(epochs: epochs, seed: seed)
     print(
-      pad("model", 12) + pad("target", 14) + pad("RMSE (BW)", 11) + pad("Pearson r", 11)
-        + "measured range (BW)")
-    for r in results {
-      for m in r.metrics {
-        print(
-          pad(r.model, 12) + pad(m.target, 14) + pad(String(format: "%.3f", m.rmse), 11)
-            + pad(String(format: "%.3f", m.pearson), 11)
-            + String(format: "%.2f to %.2f", m.measuredMin, m.measuredMax))
-      }
-    }
-    for m in ridge {
-      print(
-        pad("ridge", 12) + pad(m.target, 14) + pad(String(format: "%.3f", m.rmse), 11)
-          + pad(String(format: "%.3f", m.pearson), 11) + "(per-step linear baseline)")
-    }
-    for r in results {
-      print("\(r.model): trained in \(String(format: "%.1f", r.trainSeconds)) s on \(r.device)")
-    }
-    print("")
-    print(
-      "Outputs in \(folder.path): results.csv, results.json, ridge_baseline.json, "
-        + "checkpoints, predictions.")
-    print("Total time: \(String(format: "%.1f", Date().timeIntervalSince(started))) s")
+      "Leave-one-subject-out sweep, demo sizes: biLSTM hidden 32, MLP 64,32; TCN 32 channels, "
+        + "3 levels; up to \(epochs) epochs, patience 8 (`kneeforce sweep` defaults are larger)")
+    var settings = SweepRunSettings()
+    settings.command = "demo"
+    let outcome = try Sweep.run(
+      dataset: dataset, options: options, settings: settings, backend: try makeBackend(device),
+      out: folder)
+    try report(outcome, folder: folder, started: started)
   }
 }

@@ -20,6 +20,10 @@ struct KneeForce: ParsableCommand {
       """,
     subcommands: [
       DemoCommand.self,
+      SweepCommand.self,
+      TrainCommand.self,
+      PredictCommand.self,
+      MergeCommand.self,
       SynthCommand.self,
       CheckCommand.self,
       DevicesCommand.self,

@@ -35,7 +35,9 @@ public enum ComputeError: Error, CustomStringConvertible {
 /// It schedules its own threads and runs BLAS single-threaded: the biLSTM's per-step GEMMs are
 /// too small for BLAS's threading to pay, while its two directions (and fold models) are
 /// independent, so each thread takes whole batch items of a strided-batched GEMM and the gate
-/// rows that follow. Large single GEMMs are split into row or column blocks, one per thread.
+/// rows that follow. Large GEMMs are cut into row or column blocks fixed by their shape
+/// (`GemmBlocking`), never by the thread count or the batch size, and the threads share the
+/// blocks: a fold model's results are the same bits alone, among others, on any thread count.
 public final class CPUBackend: ComputeBackend {
   public let kind = BackendKind.cpu
   public var gemmFLOPs: Double = 0
@@ -136,27 +138,48 @@ public final class CPUBackend: ComputeBackend {
         Int32(m1 - m0), Int32(n1 - n0), Int32(g.k), g.alpha, ai, Int32(g.lda), bi, Int32(g.ldb),
         g.beta, c + i * g.strideC + m0 * g.ldc + n0, Int32(g.ldc))
     }
-    let flops = 2 * g.m * g.n * g.k * g.batch
-    if threads == 1 || flops < 1 << 21 {
-      for i in 0..<g.batch { block(i, 0, g.m, 0, g.n) }
-    } else if g.batch >= threads {
-      parallel(threads) { t in
-        for i in stride(from: t, to: g.batch, by: threads) { block(i, 0, g.m, 0, g.n) }
-      }
+    // Each batch item is cut into blocks that depend on its shape alone, never on the thread
+    // count or the batch size, so an item's result is the same bits however it is scheduled:
+    // a fold model computes the same alone as among others (the lockstep trainer's guarantee).
+    let plan = GemmBlocking(m: g.m, n: g.n, k: g.k)
+    let tasks = g.batch * plan.parts
+    let run = { (task: Int) in
+      let (i, part) = (task / plan.parts, task % plan.parts)
+      let lo = part * plan.chunk
+      let hi = min(lo + plan.chunk, plan.splitRows ? g.m : g.n)
+      if plan.splitRows { block(i, lo, hi, 0, g.n) } else { block(i, 0, g.m, lo, hi) }
+    }
+    let workers = 2 * g.m * g.n * g.k * g.batch < 1 << 21 ? 1 : min(threads, tasks)
+    if workers <= 1 {
+      for task in 0..<tasks { run(task) }
     } else {
-      // Split the larger of M and N into one block per thread (multiples of 16 rows/cols).
-      let splitRows = g.m >= g.n
-      let extentToSplit = splitRows ? g.m : g.n
-      let chunk = ((extentToSplit + threads - 1) / threads + 15) / 16 * 16
-      let parts = (extentToSplit + chunk - 1) / chunk
-      for i in 0..<g.batch {
-        parallel(parts) { part in
-          let lo = part * chunk
-          let hi = min(lo + chunk, extentToSplit)
-          if splitRows { block(i, lo, hi, 0, g.n) } else { block(i, 0, g.m, lo, hi) }
-        }
+      parallel(workers) { w in
+        for task in stride(from: w, to: tasks, by: workers) { run(task) }
       }
     }
+  }
+}
+
+/// How the CPU backend cuts one GEMM (one batch item): the larger of M and N in blocks of a
+/// multiple of 16 holding about 2^22 multiply-adds each (coarse enough that OpenBLAS's
+/// re-packing of the shared operand per block stays cheap), so large products spread over the
+/// threads while the blocking stays a function of the shape.
+public struct GemmBlocking: Equatable {
+  public let splitRows: Bool
+  public let chunk: Int
+  public let parts: Int
+
+  public init(m: Int, n: Int, k: Int) {
+    splitRows = m >= n
+    let extent = max(splitRows ? m : n, 1)
+    let work = m * n * k
+    if work < 1 << 21 {
+      chunk = extent
+    } else {
+      let target = (extent * (1 << 22) + work - 1) / work
+      chunk = min(extent, max(16, (target + 15) / 16 * 16))
+    }
+    parts = (extent + chunk - 1) / chunk
   }
 }
 

@@ -14,7 +14,10 @@ public final class CLBuffer: DeviceBuffer {
 }
 
 enum KernelArg {
+  /// A 32-bit `int`; a value outside its range throws rather than traps or wraps.
   case int(Int)
+  /// A 64-bit `long`, for offsets and element counts that can pass 2^31.
+  case long(Int)
   case uint(UInt32)
   case float(Float)
   case buffer(BufferSlice)
@@ -191,8 +194,14 @@ public final class OpenCLBackend: ComputeBackend {
       let status: cl_int
       switch arg {
       case .int(let v):
-        var x = Int32(v)
+        guard var x = Int32(exactly: v) else {
+          throw ComputeError.outOfBounds(
+            "\(name) argument \(index): \(v) does not fit a 32-bit int")
+        }
         status = clSetKernelArg(kernel, i, 4, &x)
+      case .long(let v):
+        var x = Int64(v)
+        status = clSetKernelArg(kernel, i, 8, &x)
       case .uint(let v):
         var x = v
         status = clSetKernelArg(kernel, i, 4, &x)
@@ -277,20 +286,17 @@ public final class OpenCLBackend: ComputeBackend {
     let c = try mem(g.c, extents.c, "gemm C")
     let ta = g.transA ? CLBlastTransposeYes : CLBlastTransposeNo
     let tb = g.transB ? CLBlastTransposeYes : CLBlastTransposeNo
-    let status: CLBlastStatusCode
-    if g.batch == 1 {
-      status = CLBlastSgemm(
-        CLBlastLayoutRowMajor, ta, tb, g.m, g.n, g.k, g.alpha, a, g.a.offset, g.lda, b, g.b.offset,
-        g.ldb, g.beta, c, g.c.offset, g.ldc, &queue, nil)
-    } else {
-      status = CLBlastSgemmStridedBatched(
-        CLBlastLayoutRowMajor, ta, tb, g.m, g.n, g.k, g.alpha, a, g.a.offset, g.lda, g.strideA, b,
-        g.b.offset, g.ldb, g.strideB, g.beta, c, g.c.offset, g.ldc, g.strideC, g.batch, &queue,
-        nil)
-    }
+    // Every product goes through the strided-batched routine, a single one too: a fold model
+    // alone (batch 1 per layer) then runs the same kernels as among others, bit for bit.
+    // CLBlast checks a buffer against `stride * batch`, so a single product states its extent
+    // as its stride (the value is otherwise unused).
+    let single = g.batch == 1
+    let status = CLBlastSgemmStridedBatched(
+      CLBlastLayoutRowMajor, ta, tb, g.m, g.n, g.k, g.alpha, a, g.a.offset, g.lda,
+      single ? extents.a : g.strideA, b, g.b.offset, g.ldb, single ? extents.b : g.strideB,
+      g.beta, c, g.c.offset, g.ldc, single ? extents.c : g.strideC, g.batch, &queue, nil)
     if status != CLBlastSuccess {
-      throw OpenCLError.clblast(
-        g.batch == 1 ? "Sgemm" : "SgemmStridedBatched", status.rawValue)
+      throw OpenCLError.clblast("SgemmStridedBatched", status.rawValue)
     }
   }
 }

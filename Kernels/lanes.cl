@@ -1,0 +1,158 @@
+// Per-lane operations for models trained in lockstep (fold x seed members of one sweep
+// group): one launch serves every lane, and each lane's result depends on its own data
+// alone, with a fixed blocking, so a lane trained among others is bitwise the lane alone.
+// CPU twins: Sources/KneeForceCompute/CPU/CPUBackend+Lanes.swift.
+// Index arithmetic that can pass 2^31 (store offsets, whole-batch element ids) is 64-bit.
+
+// The dropout seed of one site for a lane's step key (Swift twin: laneDropoutSeed).
+inline uint kf_lane_site_seed(uint key, uint site) { return kf_hash(key + site * 0x9E3779B9U); }
+
+// One batch per lane from a store of raw sequences, inputs [N][T][C] and targets [N][T][O]:
+//   x[m][b][t][c] = (inputs[idx[m][b]][t][channels[c]] - mean[m][c]) * scale[m][c]
+//   y[m][b][t][o] = targets[idx[m][b]][t][o]
+//   mask[m][b]    = idx[m][b] >= 0
+// idx < 0 marks a padded row: zeros and mask 0. idx and channels are words (int, uint).
+// Global size: K * B * T * (S + O).
+__kernel void gather_sequences(const int K, const int B, const int T, const int C,
+                               const int S, const int O, __global const float *inputs,
+                               __global const float *targets, __global const int *idx,
+                               __global const uint *channels, __global const float *mean,
+                               __global const float *scale, __global float *x,
+                               __global float *y, __global float *mask, const long in_off,
+                               const long tg_off, const int idx_off, const int ch_off,
+                               const int mean_off, const int scale_off, const long x_off,
+                               const long y_off, const int mask_off) {
+  const long id = get_global_id(0);
+  const long W = S + O;
+  if (id >= (long)K * B * T * W) return;
+  const int c = (int)(id % W);
+  const long r = id / W;
+  const int t = (int)(r % T);
+  const long mb = r / T;
+  const int m = (int)(mb / B);
+  const int seq = idx[idx_off + mb];
+  if (c < S) {
+    float v = 0.0f;
+    if (seq >= 0) {
+      const float raw = inputs[in_off + ((long)seq * T + t) * C + channels[ch_off + c]];
+      v = (raw - mean[mean_off + m * S + c]) * scale[scale_off + m * S + c];
+    }
+    x[x_off + (mb * T + t) * S + c] = v;
+  } else {
+    const int o = c - S;
+    y[y_off + (mb * T + t) * O + o] = seq >= 0 ? targets[tg_off + ((long)seq * T + t) * O + o]
+                                               : 0.0f;
+  }
+  if (t == 0 && c == 0) mask[mask_off + mb] = seq >= 0 ? 1.0f : 0.0f;
+}
+
+// relu, then inverted dropout keyed by (keys[m], site, lane-local index) for K lanes of n
+// floats. Global size: K * n.
+__kernel void lane_relu_dropout_forward(const int K, const long n, __global float *x,
+                                        const long x_off, const float p,
+                                        __global const uint *keys, const int keys_off,
+                                        const uint site) {
+  const long id = get_global_id(0);
+  if (id >= (long)K * n) return;
+  const float v = fmax(x[x_off + id], 0.0f);
+  if (p <= 0.0f) {
+    x[x_off + id] = v;
+    return;
+  }
+  const int m = (int)(id / n);
+  const uint local_index = (uint)(id - (long)m * n);
+  const uint seed = kf_lane_site_seed(keys[keys_off + m], site);
+  x[x_off + id] = kf_dropout_keeps(local_index, seed, p) ? v * (1.0f / (1.0f - p)) : 0.0f;
+}
+
+// Per-lane masked MSE, one work-group per lane: n = rows * width values per lane,
+// dy = mask * 2 (y - t) / count_m, loss[m] = sum of (mask (y - t))^2, with count_m =
+// lane_steps[m * 4] (0: the lane sits out, dy = 0 and loss 0).
+// Global size: K * local size.
+__kernel void lane_mse(const int rows, const int width, __global const float *y,
+                       __global const float *t, __global const float *mask,
+                       __global const float *lane_steps, __global float *dy,
+                       __global float *loss, const long y_off, const long t_off,
+                       const int mask_off, const int steps_off, const long dy_off,
+                       const int loss_off, __local float *scratch) {
+  const int m = get_group_id(0);
+  const long n = (long)rows * width;
+  const long base = (long)m * n;
+  const float count = lane_steps[steps_off + m * 4];
+  const float scale = count > 0.0f ? 2.0f / count : 0.0f;
+  float sum = 0.0f;
+  for (long i = get_local_id(0); i < n; i += get_local_size(0)) {
+    const float keep = count > 0.0f ? mask[mask_off + m * rows + (int)(i / width)] : 0.0f;
+    const float diff = (y[y_off + base + i] - t[t_off + base + i]) * keep;
+    dy[dy_off + base + i] = scale * diff;
+    sum += diff * diff;
+  }
+  const float total = kf_local_sum(scratch, sum);
+  if (get_local_id(0) == 0) loss[loss_off + m] = total;
+}
+
+// partials[d] = sum of x[start_d + i]^2 over chunk d = (start, length) of the word table
+// chunks[d][2]; one work-group per chunk. Global size: chunks * local size.
+__kernel void lane_sum_squares_partial(__global const float *x, const long x_off,
+                                       __global const uint *chunks, const int chunks_off,
+                                       __global float *partials, const int partials_off,
+                                       __local float *scratch) {
+  const int d = get_group_id(0);
+  const long start = chunks[chunks_off + 2 * d];
+  const int length = (int)chunks[chunks_off + 2 * d + 1];
+  float sum = 0.0f;
+  for (int i = get_local_id(0); i < length; i += get_local_size(0)) {
+    const float v = x[x_off + start + i];
+    sum += v * v;
+  }
+  const float total = kf_local_sum(scratch, sum);
+  if (get_local_id(0) == 0) partials[partials_off + d] = total;
+}
+
+// norms[m] = sum of lane m's `per_lane` partials; one work-group per lane.
+// Global size: K * local size.
+__kernel void lane_finalize_sum(const int per_lane, __global const float *partials,
+                                const int partials_off, __global float *norms,
+                                const int norms_off, __local float *scratch) {
+  const int m = get_group_id(0);
+  float sum = 0.0f;
+  for (int i = get_local_id(0); i < per_lane; i += get_local_size(0)) {
+    sum += partials[partials_off + m * per_lane + i];
+  }
+  const float total = kf_local_sum(scratch, sum);
+  if (get_local_id(0) == 0) norms[norms_off + m] = total;
+}
+
+// Adam/AdamW over the parameters of every lane at once, as adam_step but with each
+// parameter's lane (word table lanes[i]) choosing its clip factor (from norms[lane]), its
+// step size and bias correction (lane_steps[lane] = count, step_size, sqrt_bc2, active);
+// an inactive lane keeps its parameters and moments. Lanes are clamped to K - 1, so a bad
+// table cannot read past the per-lane buffers. Global size: n.
+__kernel void lane_adam(const long n, const int K, __global float *p, __global const float *g,
+                        __global float *m, __global float *v, const long p_off,
+                        const long g_off, const long m_off, const long v_off,
+                        __global const uint *lanes, const long lanes_off,
+                        __global const float *lane_steps, const int steps_off,
+                        __global const float *norms, const int norms_off, const float beta1,
+                        const float beta2, const float eps, const float weight_decay,
+                        const int decoupled, const float decay, const float max_norm) {
+  const long id = get_global_id(0);
+  if (id >= n) return;
+  const uint lane = min(lanes[lanes_off + id], (uint)(K - 1));
+  __global const float *s = lane_steps + steps_off + lane * 4;
+  if (s[3] == 0.0f) return;
+  float clip = 1.0f;
+  if (max_norm > 0.0f) clip = fmin(1.0f, max_norm / (sqrt(norms[norms_off + lane]) + 1e-6f));
+  float grad = g[g_off + id] * clip;
+  float param = p[p_off + id];
+  if (decoupled) {
+    param *= decay;
+  } else {
+    grad += weight_decay * param;
+  }
+  const float mi = beta1 * m[m_off + id] + (1.0f - beta1) * grad;
+  const float vi = beta2 * v[v_off + id] + (1.0f - beta2) * grad * grad;
+  m[m_off + id] = mi;
+  v[v_off + id] = vi;
+  p[p_off + id] = param - s[1] * mi / (sqrt(vi) / s[2] + eps);
+}

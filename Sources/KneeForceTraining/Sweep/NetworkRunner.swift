@@ -1,0 +1,211 @@
+import Foundation
+import KneeForceCompute
+import KneeForceData
+import KneeForceFiles
+import KneeForceModels
+
+/// Trains a fold batch — units of one model and feature set — in lockstep, one lane per
+/// (unit, member), and writes each unit's files (docs/SWEEP_OUTPUTS.md) as it finishes.
+///
+/// Per member: at most `epochs` epochs; after each, the validation loss (the unit's
+/// validation subject, dropout off) is compared with the best so far; a strictly lower one
+/// saves the weights as the best; `patience` epochs without one stop the member. When all
+/// members of all units have stopped, each member's best weights are restored and predict the
+/// held-out subject. With `patience == 0` there is no validation and the last epoch is kept.
+/// A member whose loss turns non-finite fails its unit (all its members stop); the others go on.
+struct NetworkRunner {
+  let data: SweepData
+  let options: SweepOptions
+  let backend: ComputeBackend
+  let store: SequenceStore
+  let dataset: Dataset
+  let fingerprint: String
+  let out: URL
+  let progress: SweepProgress
+  /// Called with each unit as soon as its files are written.
+  let onFinished: (UnitRecord, UnitPredictions?) throws -> Void
+
+  /// Trains `units` together; returns their journal entries and predictions.
+  func run(_ units: [PlannedUnit]) throws -> [(record: UnitRecord, predictions: UnitPredictions?)] {
+    guard let first = units.first, let kind = ModelConfig.Kind(rawValue: first.key.model) else {
+      return []
+    }
+    precondition(units.allSatisfy { $0.group == first.group })
+    let started = Date()
+    let channels = data.channels(of: first.key.features, options: options)
+    let config = options.config(kind, inputs: channels.count)
+    let seeds = options.seeds
+    var lanes: [LaneSpec] = []
+    var normalizers: [Normalizer] = []
+    for unit in units {
+      let training = data.indices(
+        subjects: Set(unit.trainingSubjects), activity: unit.key.activities)
+      let validation =
+        unit.validationSubject.map { data.indices(subjects: [$0], activity: unit.key.activities) }
+        ?? []
+      let normalizer = try data.normalizer(indices: training, channels: channels)
+      normalizers.append(normalizer)
+      for member in 0..<seeds {
+        lanes.append(
+          LaneSpec(
+            training: training, validation: validation, mean: normalizer.mean,
+            scale: normalizer.std.map { 1 / max($0, normalizer.stdFloor) },
+            seed: options.memberSeed(member)))
+      }
+    }
+    var settings = LockstepOptions()
+    settings.learningRate = options.learningRate
+    settings.weightDecay = options.weightDecay
+    settings.maxGradNorm = options.maxGradNorm
+    settings.batchSize = options.batchSize
+    let trainer = try LockstepTrainer(
+      config: config, backend: backend, store: store, channels: channels, lanes: lanes,
+      options: settings)
+
+    let laneCount = lanes.count
+    var active = [Bool](repeating: true, count: laneCount)
+    var best = [Double](repeating: .infinity, count: laneCount)
+    var bestEpoch = [Int](repeating: 0, count: laneCount)
+    var trained = [Int](repeating: 0, count: laneCount)
+    var history: [[(training: Double, validation: Double?)]] = Array(
+      repeating: [], count: laneCount)
+    var failures: [Int: UnitRecord.Failure] = [:]
+    var finished: [(record: UnitRecord, predictions: UnitPredictions?)] = []
+    var done = Set<Int>()
+
+    // A unit is written as soon as none of its members trains any more.
+    func finalize(_ u: Int) throws {
+      let unit = units[u]
+      let members = Array((u * seeds)..<((u + 1) * seeds))
+      let folder = UnitJournal.folder(out, unit.key)
+      try? FileManager.default.removeItem(at: folder)
+      try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+      var files = ["history.csv"]
+      try AtomicFile.write(
+        historyCSV(history: members.map { history[$0] }, bestEpochs: members.map { bestEpoch[$0] }),
+        to: folder.appendingPathComponent("history.csv"))
+      let held =
+        unit.heldOut.map { data.indices(subjects: [$0], activity: unit.key.activities) } ?? []
+      var predictions: UnitPredictions?
+      if failures[u] == nil {
+        if options.patience > 0 {
+          for lane in members { try trainer.restoreBest(lane: lane) }
+        }
+        try Checkpoint.save(
+          trainer.model, members: members,
+          metadata: checkpointMetadata(
+            unit, config: config, normalizer: normalizers[u], seeds: members.map { lanes[$0].seed },
+            bestEpochs: members.map { bestEpoch[$0] }),
+          to: folder.appendingPathComponent("checkpoint.safetensors"))
+        files.append("checkpoint.safetensors")
+        if !held.isEmpty {
+          let outputs = try members.map { try trainer.predict(lane: $0, indices: held) }
+          let p = UnitPredictions(set: data.sequences, indices: held, members: outputs)
+          try AtomicFile.write(p.csv(), to: folder.appendingPathComponent("predictions.csv"))
+          files.append("predictions.csv")
+          predictions = p
+        }
+      }
+      let record = UnitRecord(
+        unit: unit.key, status: failures[u] == nil ? "ok" : "failed", failure: failures[u],
+        trainingSubjects: unit.trainingSubjects, validationSubject: unit.validationSubject,
+        seeds: members.map { lanes[$0].seed }, epochsTrained: members.map { trained[$0] },
+        bestEpochs: members.map { bestEpoch[$0] }, trainingSequences: unit.trainingSequences,
+        heldOutActivities: Array(Set(held.map { data.sequences.activities[$0] })).sorted(),
+        seconds: Date().timeIntervalSince(started), files: files, ridgePenalty: nil)
+      try UnitJournal.write(record, in: out)
+      done.insert(u)
+      try onFinished(record, predictions)
+      finished.append((record, predictions))
+    }
+
+    let label = "\(first.key.model) \(first.key.features) x\(units.count) units"
+    for epoch in 1...options.epochs where active.contains(true) {
+      let results = try trainer.epoch(active: active)
+      for lane in 0..<laneCount where active[lane] {
+        let r = results[lane]
+        let u = lane / seeds
+        trained[lane] = epoch
+        history[lane].append((r.trainingLoss, r.validationLoss))
+        let bad =
+          r.nonFinite
+          ?? (r.trainingLoss.isFinite ? nil : "training loss \(r.trainingLoss)")
+          ?? (r.validationLoss.map { $0.isFinite ? nil : "validation loss \($0)" } ?? nil)
+        if let bad {
+          if failures[u] == nil {
+            failures[u] = UnitRecord.Failure(
+              epoch: epoch, member: lane % seeds, seed: lanes[lane].seed, what: bad)
+          }
+          continue
+        }
+        if options.patience == 0 {
+          bestEpoch[lane] = epoch
+        } else if let v = r.validationLoss, v < best[lane] {
+          best[lane] = v
+          bestEpoch[lane] = epoch
+          try trainer.saveBest(lane: lane)
+        } else if epoch - bestEpoch[lane] >= options.patience {
+          active[lane] = false
+        }
+      }
+      for u in failures.keys {
+        for lane in (u * seeds)..<((u + 1) * seeds) { active[lane] = false }
+      }
+      let live = (0..<laneCount).filter { trained[$0] == epoch }
+      progress.epoch(
+        label: label, epoch: epoch, of: options.epochs,
+        loss: mean(live.map { history[$0].last!.training }),
+        validation: mean(live.compactMap { history[$0].last!.validation }),
+        activeLanes: active.filter { $0 }.count, lanes: laneCount)
+      for u in units.indices where !done.contains(u) {
+        if !active[(u * seeds)..<((u + 1) * seeds)].contains(true) { try finalize(u) }
+      }
+    }
+    for u in units.indices where !done.contains(u) { try finalize(u) }
+    return finished
+  }
+
+  func checkpointMetadata(
+    _ unit: PlannedUnit, config: ModelConfig, normalizer: Normalizer, seeds: [UInt64],
+    bestEpochs: [Int]
+  ) throws -> CheckpointMetadata {
+    var metadata = CheckpointMetadata(config: config)
+    metadata.seeds = seeds
+    metadata.inputChannels = normalizer.channels
+    metadata.targetChannels = ChannelConventions.targetChannels
+    metadata.normalizer = CheckpointMetadata.ZScores(
+      channels: normalizer.channels, mean: normalizer.mean, std: normalizer.std,
+      stdFloor: normalizer.stdFloor)
+    var features = options.features
+    features.groups = options.groups(of: unit.key.features)
+    if unit.key.activities != "all" { features.activities = [unit.key.activities] }
+    metadata.features = try JSONValue(encoding: features)
+    metadata.heldOutSubject = unit.heldOut
+    metadata.trainingSubjects = unit.trainingSubjects
+    metadata.validationSubject = unit.validationSubject
+    metadata.bestEpochs = bestEpochs
+    metadata.dataset = dataset.folder
+    metadata.dataFingerprint = fingerprint
+    metadata.synthetic = DataFingerprint.isSynthetic(dataset)
+    metadata.version = KneeForceVersion.current
+    return metadata
+  }
+
+  func historyCSV(history: [[(training: Double, validation: Double?)]], bestEpochs: [Int])
+    -> String
+  {
+    var out = "member,seed,epoch,training_loss,validation_loss,best\n"
+    for (m, rows) in history.enumerated() {
+      for (e, row) in rows.enumerated() {
+        out +=
+          "\(m),\(options.memberSeed(m)),\(e + 1),\(formatNumber(row.training)),"
+          + "\(row.validation.map(formatNumber) ?? ""),\(e + 1 == bestEpochs[m] ? 1 : 0)\n"
+      }
+    }
+    return out
+  }
+
+  private func mean(_ values: [Double]) -> Double? {
+    values.isEmpty ? nil : values.reduce(0, +) / Double(values.count)
+  }
+}

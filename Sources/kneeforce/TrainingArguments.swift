@@ -1,0 +1,178 @@
+import ArgumentParser
+import Foundation
+import KneeForceCompute
+import KneeForceData
+import KneeForceModels
+import KneeForceTraining
+
+extension ModelConfig.Kind: ExpressibleByArgument {}
+
+/// `--shard I/N`.
+struct ShardSpec: ExpressibleByArgument, CustomStringConvertible {
+  var index: Int
+  var count: Int
+
+  init(index: Int, count: Int) {
+    self.index = index
+    self.count = count
+  }
+
+  init?(argument: String) {
+    let parts = argument.split(separator: "/")
+    guard parts.count == 2, let i = Int(parts[0]), let n = Int(parts[1]) else { return nil }
+    self.init(index: i, count: n)
+  }
+
+  var description: String { "\(index)/\(count)" }
+}
+
+/// The model, input and training options that `sweep`, `train` and `demo` share. Defaults
+/// are the README's ("Sweeps"); every range is checked in `validate()`.
+struct TrainingArguments: ParsableArguments {
+  @Option(help: "Networks to train, comma-separated: bilstm_mlp, tcn.")
+  var models: CommaList<ModelConfig.Kind> = CommaList(ModelConfig.Kind.allCases)
+
+  @Option(help: "Input groups, comma-separated: kin, grf, emg (the `all` feature set).")
+  var inputs: CommaList<String> = CommaList(ChannelConventions.inputGroups)
+
+  @Flag(help: "Leave one feature group out: also train without each input group (no_kin, ...).")
+  var lofo = false
+
+  @Option(help: "all, or activities to use, comma-separated (e.g. walking,squat).")
+  var activities: CommaList<String> = CommaList(["all"])
+
+  @Flag(help: "One model per activity instead of one per fold on every activity.")
+  var perActivity = false
+
+  @Option(help: "auto | cpu | opencl[:INDEX] (see `kneeforce devices`).")
+  var device: DeviceSelection = .auto
+
+  @Option(help: "Maximum training epochs per model (1-100000).")
+  var epochs = 60
+
+  @Option(
+    help: """
+      Epochs without a better validation loss before a model stops (0-100000); 0 withholds \
+      no validation subject and keeps the last epoch.
+      """)
+  var patience = 10
+
+  @Option(help: "Mini-batch size in sequences (1-4096).")
+  var batch = 32
+
+  @Option(help: "Adam learning rate (1e-7-10).")
+  var lr: Float = 3e-3
+
+  @Option(help: "L2 weight decay (0-10).")
+  var weightDecay: Float = 0
+
+  @Option(help: "Members per fold, seeds X..X+S-1, whose mean prediction is scored (1-100).")
+  var seeds = 1
+
+  @Option(help: "First seed X (0-2^63).")
+  var seed: UInt64 = 0
+
+  @Option(help: "biLSTM hidden size per direction (1-4096; default 64).")
+  var hidden: Int?
+
+  @Option(help: "biLSTM layers (1-16; default 2).")
+  var layers: Int?
+
+  @Option(help: "biLSTM-MLP head widths, two, comma-separated (1-8192 each; default 128,64).")
+  var mlp: CommaList<Int>?
+
+  @Option(help: "TCN channels (1-4096; default 64).")
+  var channels: Int?
+
+  @Option(help: "TCN levels (1-24; default 4).")
+  var levels: Int?
+
+  @Option(help: "TCN kernel size (1-64; default 3).")
+  var kernelSize: Int?
+
+  @Option(help: "Dropout in training (0-0.95; default 0.1).")
+  var dropout: Double?
+
+  @Option(help: "Time-normalised length of every sequence in samples (2-10000).")
+  var length = 101
+
+  func validate() throws {
+    try checkRange(epochs, 1...100_000, "--epochs")
+    try checkRange(patience, 0...100_000, "--patience")
+    try checkRange(batch, 1...4096, "--batch")
+    try checkRange(lr, 1e-7...10, "--lr")
+    try checkRange(weightDecay, 0...10, "--weight-decay")
+    try checkRange(seeds, 1...100, "--seeds")
+    try checkRange(seed, 0...(UInt64(1) << 63), "--seed")
+    try checkRange(length, 2...10_000, "--length")
+    if let hidden { try checkRange(hidden, ModelConfig.Limits.hidden, "--hidden") }
+    if let layers { try checkRange(layers, ModelConfig.Limits.layers, "--layers") }
+    if let channels { try checkRange(channels, ModelConfig.Limits.channels, "--channels") }
+    if let levels { try checkRange(levels, ModelConfig.Limits.levels, "--levels") }
+    if let kernelSize { try checkRange(kernelSize, ModelConfig.Limits.kernelSize, "--kernel-size") }
+    if let dropout { try checkRange(dropout, 0...0.95, "--dropout") }
+    if let mlp {
+      guard mlp.values.count == 2 else {
+        throw ValidationError("--mlp takes two widths, e.g. 128,64; got \(mlp.values.count)")
+      }
+      for w in mlp.values { try checkRange(w, ModelConfig.Limits.mlpWidth, "--mlp") }
+    }
+    let groups = inputs.values
+    for g in groups where !ChannelConventions.inputGroups.contains(g) {
+      throw ValidationError("--inputs: unknown group '\(g)' (kin, grf, emg)")
+    }
+    guard Set(groups).count == groups.count else {
+      throw ValidationError("--inputs names a group twice")
+    }
+    if lofo && groups.count < 2 {
+      throw ValidationError("--lofo needs at least two input groups")
+    }
+    if activities.values.contains("all") && activities.values.count > 1 {
+      throw ValidationError("--activities: 'all' cannot be combined with named activities")
+    }
+    guard Set(models.values).count == models.values.count else {
+      throw ValidationError("--models names a model twice")
+    }
+  }
+
+  var options: SweepOptions {
+    var o = SweepOptions()
+    o.models = models.values
+    o.inputs = inputs.values
+    o.lofo = lofo
+    o.activities = activities.values == ["all"] ? nil : activities.values
+    o.perActivity = perActivity
+    o.epochs = epochs
+    o.patience = patience
+    o.batchSize = batch
+    o.learningRate = lr
+    o.weightDecay = weightDecay
+    o.seeds = seeds
+    o.seed = seed
+    o.hidden = hidden
+    o.layers = layers
+    o.mlp = mlp?.values
+    o.channels = channels
+    o.levels = levels
+    o.kernelSize = kernelSize
+    o.dropout = dropout
+    o.segmentation = .trial(length: length)
+    return o
+  }
+}
+
+/// Prints a finished sweep's summary and turns failed units into exit status 1.
+func report(_ outcome: SweepOutcome, folder: URL, started: Date) throws {
+  print("")
+  print(outcome.pooledSummary)
+  print(
+    "Outputs in \(folder.path): results.csv, summary.md, sweep.json, units/ (docs/SWEEP_OUTPUTS.md)"
+  )
+  print("Total time: \(String(format: "%.1f", Date().timeIntervalSince(started))) s")
+  guard outcome.failed.isEmpty else {
+    throw CommandFailure(
+      "\(outcome.failed.count) unit\(outcome.failed.count == 1 ? "" : "s") failed (non-finite "
+        + "loss): " + outcome.failed.map(\.folderName).joined(separator: ", ")
+        + "; the other units' results are in \(folder.path)")
+  }
+}
