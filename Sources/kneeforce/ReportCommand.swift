@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import KneeForceFiles
 import KneeForceReport
+import KneeForceTraining
 
 struct ReportCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
@@ -65,7 +66,7 @@ struct ReportCommand: ParsableCommand {
     let start = Date()
     let written = try SweepReport.write(folder: URL(fileURLWithPath: out))
     print(
-      "Wrote \(written.page.path) (\(formatBytes(written.pageBytes))) and "
+      "Wrote \(written.page.path) (\(LaneMemory.format(written.pageBytes))) and "
         + "\(written.figures.count) figures in \(out)/figures in "
         + String(format: "%.2f", Date().timeIntervalSince(start)) + " s")
   }
