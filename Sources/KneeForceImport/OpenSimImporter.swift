@@ -114,7 +114,9 @@ public struct OpenSimImporter {
         throw ImportError(forcesPath, line: 1, "the first column must be time_s")
       }
       let t = try table.times()
-      let clock = trc.times
+      // The .trc's own times are rounded (4-6 decimals): the clock is rebuilt from DataRate.
+      let clock = Resampling.uniformTimes(
+        start: trc.times.first ?? 0, rate: trc.dataRate, count: trc.frameCount)
       let tolerance = 0.5 / trc.dataRate
       var targets: [(channel: String, values: [Double])] = []
       for name in ChannelConventions.targetChannels {
