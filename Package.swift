@@ -51,7 +51,8 @@ let package = Package(
     .target(name: "KneeForceLabFiles"),
     // Importers of lab data (Grand Challenge, OpenSim, CAMS-Knee) into dataset folders.
     .target(
-      name: "KneeForceImport", dependencies: ["KneeForceLabFiles", "KneeForceData", "KneeForceFiles"]),
+      name: "KneeForceImport",
+      dependencies: ["KneeForceLabFiles", "KneeForceData", "KneeForceFiles"]),
     // Experiments: training runs over dataset folds, metrics, result files.
     .target(
       name: "KneeForceTraining",

@@ -224,9 +224,13 @@ public struct CAMSKneeImporter {
           label: "plate \(k)", times: valid.map { time[$0] },
           // CAMS-Knee gives the force the subject exerts on the plate; the body gets its
           // opposite (docs/IMPORT.md).
-          force: valid.map { r in -Vec3(parsed.rows[r][f[0]], parsed.rows[r][f[1]], parsed.rows[r][f[2]]) },
+          force: valid.map { r in
+            -Vec3(parsed.rows[r][f[0]], parsed.rows[r][f[1]], parsed.rows[r][f[2]])
+          },
           cop: valid.map { r in
-            Vec3(parsed.rows[r][p[0]] * scale[0], parsed.rows[r][p[1]] * scale[1], parsed.rows[r][p[2]] * scale[2])
+            Vec3(
+              parsed.rows[r][p[0]] * scale[0], parsed.rows[r][p[1]] * scale[1],
+              parsed.rows[r][p[2]] * scale[2])
           }))
     }
 
@@ -270,7 +274,9 @@ public struct CAMSKneeImporter {
     try Self.requireUnit(parsed.units[fres], "N", file: file, column: fres)
     try Self.requireUnit(parsed.units[fz], "N", file: file, column: fz)
     let loadRows = parsed.rows.indices.filter { parsed.rows[$0][fres].isFinite }
-    guard loadRows.count > 1 else { throw ImportError(file, "", "the implant Fres column is all NaN") }
+    guard loadRows.count > 1 else {
+      throw ImportError(file, "", "the implant Fres column is all NaN")
+    }
     let loadTimes = loadRows.map { time[$0] }
     let tolerance = 0.5 * (clock[clock.count - 1] - clock[0]) / Double(clock.count - 1)
     func onClock(_ x: [Double]) -> [Double] {
@@ -304,7 +310,8 @@ public struct CAMSKneeImporter {
       } else if key == "\(sideWord) foot off" {
         events.append((GaitEvent.footOff, t))
       } else {
-        events.append((key.map { $0.isLetter || $0.isNumber ? $0 : "_" }.reduce("") { $0 + String($1) }, t))
+        events.append(
+          (key.map { $0.isLetter || $0.isNumber ? $0 : "_" }.reduce("") { $0 + String($1) }, t))
       }
     }
     log.note(
@@ -334,7 +341,8 @@ public struct CAMSKneeImporter {
     }
     var imported: [(info: TrialInfo, built: TrialBuilder.Built)] = []
     for file in files {
-      let parsed = try Self.parse(String(decoding: try RegularFile.read(file), as: UTF8.self), file: file)
+      let parsed = try Self.parse(
+        String(decoding: try RegularFile.read(file), as: UTF8.self), file: file)
       var trial = (file as NSString).lastPathComponent
       for suffix in ["_export_proc_data.csv", ".csv"] where trial.hasSuffix(suffix) {
         trial = String(trial.dropLast(suffix.count))
@@ -346,8 +354,10 @@ public struct CAMSKneeImporter {
       let parts = trial.split(separator: "_")
       let code = parts.count > 1 ? String(parts[1]) : ""
       let activity =
-        ["sd": "stair_descent", "rd": "ramp_descent", "walking": "walking", "lw": "walking",
-          "squat": "squat", "sts": "sit_to_stand"][code.lowercased()]
+        [
+          "sd": "stair_descent", "rd": "ramp_descent", "walking": "walking", "lw": "walking",
+          "squat": "squat", "sts": "sit_to_stand",
+        ][code.lowercased()]
         ?? parsed.activity?.lowercased().replacingOccurrences(of: " ", with: "_") ?? code
       imported.append(
         (

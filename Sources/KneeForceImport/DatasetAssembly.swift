@@ -78,9 +78,11 @@ public enum DatasetAssembly {
     }
     log.note("channels (\(channels.count)): \(channels.joined(separator: ", "))")
     log.note(
-      "EMG envelopes normalised per subject to the maximum over its \(kept.count) imported trial(s)")
+      "EMG envelopes normalised per subject to the maximum over its \(kept.count) imported trial(s)"
+    )
     log.note(
-      "trials: " + out.map { "\($0.info.trialID) (\($0.info.activity), \($0.sampleCount) samples)" }
+      "trials: "
+        + out.map { "\($0.info.trialID) (\($0.info.activity), \($0.sampleCount) samples)" }
         .joined(separator: ", "))
     return Dataset(extraColumns: extraColumns, trials: out, events: events)
   }

@@ -147,7 +147,9 @@ public struct GrandChallengeImporter {
     let maxOffset = offsets.map { abs($0) }.max() ?? 0
     log.note(
       "\(trial): knee_forces.csv Time(sec) minus the c3d frame time: mean "
-        + String(format: "%+.6f s (%+.3f frames), largest |%.6f| s", meanOffset, meanOffset * rate, maxOffset)
+        + String(
+          format: "%+.6f s (%+.3f frames), largest |%.6f| s", meanOffset, meanOffset * rate,
+          maxOffset)
         + String(format: "; first row %.6f s, first c3d frame %.6f s", t[0], clock[0]))
     let tolerance = 0.5 / rate
     func onClock(_ x: [Double]) -> [Double] {
@@ -183,12 +185,14 @@ public struct GrandChallengeImporter {
           skipped.append(label)
           continue
         }
-        emg.append((muscle, times, (0..<c3d.analogSampleCount).map { c3d.analog(sample: $0, channel: c) }))
+        emg.append(
+          (muscle, times, (0..<c3d.analogSampleCount).map { c3d.analog(sample: $0, channel: c) }))
       }
       log.note("\(trial): EMG from the c3d's analog channels")
     }
     if !skipped.isEmpty {
-      log.note("\(trial): channels that are no known muscle, left out: \(skipped.joined(separator: ", "))")
+      log.note(
+        "\(trial): channels that are no known muscle, left out: \(skipped.joined(separator: ", "))")
     }
     let recording = LabRecording(
       name: trial, clock: clock, markers: Self.markers(c3d), plates: try Self.plates(c3d),
@@ -219,7 +223,10 @@ public struct GrandChallengeImporter {
       }
       let subjectID = Self.subject(of: trial)
       guard let subject = subjects[subjectID] ?? defaultSubject else {
-        throw ImportError(source, "", "no body mass for subject \(subjectID) (trial \(trial)); give --body-mass or list it in --subjects")
+        throw ImportError(
+          source, "",
+          "no body mass for subject \(subjectID) (trial \(trial)); give --body-mass or list it in --subjects"
+        )
       }
       let mapping = subject.side == .left ? self.mapping.mirroredNames : self.mapping
       if let staticTrial, calibrations[subject.side] == nil {
@@ -238,7 +245,9 @@ public struct GrandChallengeImporter {
       } catch let error as ImportError where error.file == "marker mapping" {
         throw ImportError(files.c3d!, "", error.message)
       }
-      let gonRange = (gon ?? []).filter(\.isFinite).reduce(into: (Double.infinity, -Double.infinity)) {
+      let gonRange = (gon ?? []).filter(\.isFinite).reduce(
+        into: (Double.infinity, -Double.infinity)
+      ) {
         $0 = (min($0.0, $1), max($0.1, $1))
       }
       if gon != nil, gonRange.1 - gonRange.0 < 20 {
@@ -260,13 +269,16 @@ public struct GrandChallengeImporter {
             .squareRoot()
           log.note(
             "\(trial): kin.knee_flexion minus GON goniometer: mean offset "
-              + String(format: "%+.2f°, RMS %.2f°, RMS after removing the offset %.2f°", mean, rms, centred))
+              + String(
+                format: "%+.2f°, RMS %.2f°, RMS after removing the offset %.2f°", mean, rms, centred
+              ))
         }
       }
       let weight = subject.bodyMassKg * Self.gravity
       if let total = built.channels.firstIndex(of: "kcf.total") {
         let peak = built.values[total].filter(\.isFinite).max() ?? .nan
-        log.note("\(trial): kcf.total peak " + String(format: "%.1f N = %.2f BW", peak, peak / weight))
+        log.note(
+          "\(trial): kcf.total peak " + String(format: "%.1f N = %.2f BW", peak, peak / weight))
       }
       let info = TrialInfo(
         trialID: trial, subject: subjectID, activity: Self.activity(of: trial), side: subject.side,
@@ -293,7 +305,8 @@ public enum SubjectTable {
         throw ImportError(path, line: index + 1, "expected subject,body_mass_kg[,side]")
       }
       guard let mass = Double(cells[1]), mass >= 10, mass <= 400 else {
-        throw ImportError(path, "\(index + 1):2", "body mass \"\(cells[1].prefix(20))\" is not 10-400 kg")
+        throw ImportError(
+          path, "\(index + 1):2", "body mass \"\(cells[1].prefix(20))\" is not 10-400 kg")
       }
       var side = Side.right
       if cells.count == 3 {

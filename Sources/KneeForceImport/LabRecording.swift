@@ -67,9 +67,10 @@ public struct TrialBuilder: Sendable {
     let mapped = Set(
       (MarkerMapping.requiredRoles).compactMap { role in
         mapping?[role].flatMap { name in
-          markers.keys.first { $0 == name } ?? markers.keys.first { key in
-            mapping?.resolve(role, in: [key: []]) != nil
-          }
+          markers.keys.first { $0 == name }
+            ?? markers.keys.first { key in
+              mapping?.resolve(role, in: [key: []]) != nil
+            }
         }
       })
     for (name, track) in markers {
@@ -140,7 +141,8 @@ public struct TrialBuilder: Sendable {
               + String(format: "%.3f, %.3f, %.3f", axis.x, axis.y, axis.z)
               + "); thigh and shank frames turned onto it")
         } else {
-          log.note("\(trial): the knee moves too little for a functional axis; technical frames used")
+          log.note(
+            "\(trial): the knee moves too little for a functional axis; technical frames used")
         }
       }
       var angles = JointAngles.angles(frames, calibration: calibration)
@@ -184,7 +186,9 @@ public struct TrialBuilder: Sendable {
     }
     if up == nil {
       var total = Vec3(0, 0, 0)
-      for plate in bodyForces { for f in plate where f.x.isFinite && dot(f, f) > 2500 { total += f } }
+      for plate in bodyForces {
+        for f in plate where f.x.isFinite && dot(f, f) > 2500 { total += f }
+      }
       up = unit(total)
     }
     // A plate whose loaded samples push down gives the force on the plate: turned round.
@@ -201,7 +205,8 @@ public struct TrialBuilder: Sendable {
     }
     var grfEvents: [(event: String, time: Double)] = []
     if let up, bodyForces.contains(where: { $0.contains { $0.x.isFinite && dot($0, $0) > 2500 } }) {
-      let forward = unit(forwardSum - dot(forwardSum, up) * up)
+      let forward =
+        unit(forwardSum - dot(forwardSum, up) * up)
         ?? unit(cross(up, rightSum)) ?? Vec3(1, 0, 0)
       let right = cross(forward, up)
       let medial = Mirroring.medial(right: right, side: side)
@@ -247,7 +252,8 @@ public struct TrialBuilder: Sendable {
       values.append(force.map { dot($0, forward) })
       values.append(force.map { dot($0, medial) })
       let ankle = (
-        mapping?.resolve("ankle_lateral", in: markers), mapping?.resolve("ankle_medial", in: markers)
+        mapping?.resolve("ankle_lateral", in: markers),
+        mapping?.resolve("ankle_medial", in: markers)
       )
       if ankle.0 == nil || ankle.1 == nil {
         log.note(
@@ -286,7 +292,8 @@ public struct TrialBuilder: Sendable {
       let emgRate = Double(emg.times.count - 1) / (emg.times.last! - emg.times[0])
       let env = try envelope.envelope(emg.values, rate: emgRate)
       channels.append("emg." + emg.muscle)
-      values.append(Resampling.interpolate(times: emg.times, values: env, at: clock, tolerance: 1e-6))
+      values.append(
+        Resampling.interpolate(times: emg.times, values: env, at: clock, tolerance: 1e-6))
     }
 
     // Targets.
@@ -308,7 +315,9 @@ public struct TrialBuilder: Sendable {
     let time = Array(clock[keep])
     values = values.map { Array($0[keep]) }
     let events =
-      (recording.events ?? grfEvents).filter { $0.time >= time[0] && $0.time <= time[time.count - 1] }
+      (recording.events ?? grfEvents).filter {
+        $0.time >= time[0] && $0.time <= time[time.count - 1]
+      }
     return Built(time: time, channels: channels, values: values, events: events)
   }
 }

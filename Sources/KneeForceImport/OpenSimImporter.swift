@@ -122,7 +122,11 @@ public struct OpenSimImporter {
       for name in ChannelConventions.targetChannels {
         if let c = table.columnIndex(name) {
           targets.append(
-            (name, Resampling.interpolate(times: t, values: table.column(c), at: clock, tolerance: tolerance)))
+            (
+              name,
+              Resampling.interpolate(
+                times: t, values: table.column(c), at: clock, tolerance: tolerance)
+            ))
         }
       }
       guard targets.contains(where: { $0.channel == "kcf.total" }) else {
@@ -139,7 +143,8 @@ public struct OpenSimImporter {
       imported.append(
         (
           TrialInfo(
-            trialID: trial, subject: subjectID, activity: GrandChallengeImporter.activity(of: trial),
+            trialID: trial, subject: subjectID,
+            activity: GrandChallengeImporter.activity(of: trial),
             side: side, bodyWeightN: weight, file: "trials/\(trial).csv",
             extra: ["source": (trcPath as NSString).lastPathComponent]), built
         ))

@@ -233,7 +233,9 @@ public enum JointAngles {
       let r = p.relative(d)
       if let q = previous {
         // ΔR = r qᵀ, the increment in proximal coordinates; its skew part is sin θ · axis.
-        let dr = (0..<3).map { i in (0..<3).map { j in (0..<3).reduce(0) { $0 + r[i][$1] * q[j][$1] } } }
+        let dr = (0..<3).map { i in
+          (0..<3).map { j in (0..<3).reduce(0) { $0 + r[i][$1] * q[j][$1] } }
+        }
         let w = Vec3(dr[2][1] - dr[1][2], dr[0][2] - dr[2][0], dr[1][0] - dr[0][1]) / 2
         for i in 0..<3 { for j in 0..<3 { m[i][j] += w[i] * w[j] } }
         total += dot(w, w).squareRoot()
@@ -260,7 +262,9 @@ public enum JointAngles {
     guard var axisThigh = functionalAxis(frames, proximal: 1, distal: 2) else { return nil }
     // To the subject's right, as the pelvis sees it.
     var side = 0.0
-    for f in frames { if let pelvis = f[0], let p = f[1] { side += dot(p.toLab(axisThigh), pelvis.z) } }
+    for f in frames {
+      if let pelvis = f[0], let p = f[1] { side += dot(p.toLab(axisThigh), pelvis.z) }
+    }
     if side < 0 { axisThigh = -axisThigh }
     var sum = Vec3(0, 0, 0)
     for f in frames {
@@ -269,8 +273,12 @@ public enum JointAngles {
     }
     guard let axisShank = unit(sum) else { return nil }
     for i in frames.indices {
-      if let p = frames[i][1] { frames[i][1] = SegmentFrame.make(right: p.toLab(axisThigh), superior: p.y) }
-      if let d = frames[i][2] { frames[i][2] = SegmentFrame.make(right: d.toLab(axisShank), superior: d.y) }
+      if let p = frames[i][1] {
+        frames[i][1] = SegmentFrame.make(right: p.toLab(axisThigh), superior: p.y)
+      }
+      if let d = frames[i][2] {
+        frames[i][2] = SegmentFrame.make(right: d.toLab(axisShank), superior: d.y)
+      }
     }
     return axisThigh
   }
@@ -307,7 +315,9 @@ public enum JointAngles {
     let rot = rotations(frames)
     return (0..<3).map { j in
       var sum = [[Double]](repeating: [0, 0, 0], count: 3)
-      for r in rot { if let m = r[j] { for a in 0..<3 { for b in 0..<3 { sum[a][b] += m[a][b] } } } }
+      for r in rot {
+        if let m = r[j] { for a in 0..<3 { for b in 0..<3 { sum[a][b] += m[a][b] } } }
+      }
       // Orthonormalise by Gram-Schmidt on the columns.
       let c0 = unit(Vec3(sum[0][0], sum[1][0], sum[2][0])) ?? Vec3(1, 0, 0)
       var c1 = Vec3(sum[0][1], sum[1][1], sum[2][1])

@@ -12,7 +12,9 @@ struct NumericTable {
   var lines: [Int]
 
   static func splitLines(_ text: String) -> [Substring] {
-    text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r" || $0 == "\r\n" })
+    text.split(
+      omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r" || $0 == "\r\n" }
+    )
   }
 
   static func cells(_ line: Substring, separator: Character) -> [String] {
@@ -32,7 +34,9 @@ struct NumericTable {
   /// Reads a table whose first non-empty line is the header.
   static func parse(_ text: String, file: String) throws -> NumericTable {
     let lines = splitLines(text)
-    guard let headerIndex = lines.firstIndex(where: { !$0.trimmingCharacters(in: .whitespaces).isEmpty })
+    guard
+      let headerIndex = lines.firstIndex(where: { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
+      )
     else { throw ImportError(file, "", "the file is empty") }
     let headerLine = lines[headerIndex]
     let separator: Character =

@@ -41,9 +41,10 @@ final class CAMSKneeImportTests: XCTestCase {
     XCTAssertEqual(trial.info.activity, "walking")
     XCTAssertEqual(trial.info.bodyWeightN, 800)
     XCTAssertEqual(trial.sampleRate, 100, accuracy: 1e-6)
-    for channel in JointAngles.channels + ["grf.vertical", "grf.cop_anterior", "grf.cop_medial",
-      "emg.rectus_femoris", "emg.vastus_medialis", "kcf.medial", "kcf.lateral", "kcf.total"]
-    {
+    for channel in JointAngles.channels + [
+      "grf.vertical", "grf.cop_anterior", "grf.cop_medial",
+      "emg.rectus_femoris", "emg.vastus_medialis", "kcf.medial", "kcf.lateral", "kcf.total",
+    ] {
       XCTAssertNotNil(trial.index(of: channel), channel)
     }
     // Only the instrumented leg's EMG (R), two muscles.
@@ -113,9 +114,10 @@ final class CAMSKneeImportTests: XCTestCase {
     XCTAssertEqual(medial[25] - lateral[25], 2 * CAMSKneeTestWriter.mx(t) / 0.080, accuracy: 2)
   }
 
-  func assertImportError(_ writer: CAMSKneeTestWriter, _ expected: String, file: StaticString = #file,
-    line: UInt = #line) throws
-  {
+  func assertImportError(
+    _ writer: CAMSKneeTestWriter, _ expected: String, file: StaticString = #file,
+    line: UInt = #line
+  ) throws {
     let url = try writer.write(to: folder)
     XCTAssertThrowsError(try importer().run(), file: file, line: line) { error in
       let text = "\(error)"
@@ -130,13 +132,17 @@ final class CAMSKneeImportTests: XCTestCase {
     try assertImportError(noImplant, ":23: no \"In-vivo knee prosthesis data\" block")
 
     var noTrajectories = CAMSKneeTestWriter()
-    noTrajectories.blockNames = ["", "FORCE PLATE 1", "FORCE PLATE 2", "EMG DATA",
-      "In-vivo knee prosthesis data"]
+    noTrajectories.blockNames = [
+      "", "FORCE PLATE 1", "FORCE PLATE 2", "EMG DATA",
+      "In-vivo knee prosthesis data",
+    ]
     try assertImportError(noTrajectories, "no \"TRAJECTORIES\" block")
 
     var unknownBlock = CAMSKneeTestWriter()
-    unknownBlock.blockNames = ["TRAJECTORIES", "FORCE PLATE 1", "FORCE PLATE 9", "EMG DATA",
-      "In-vivo knee prosthesis data"]
+    unknownBlock.blockNames = [
+      "TRAJECTORIES", "FORCE PLATE 1", "FORCE PLATE 9", "EMG DATA",
+      "In-vivo knee prosthesis data",
+    ]
     try assertImportError(unknownBlock, "unknown block \"FORCE PLATE 9\"")
 
     var pounds = CAMSKneeTestWriter()

@@ -71,7 +71,8 @@ struct CAMSKneeTestWriter {
     let foot = add(ankle, down, 0.05)
     let m: [[Double]] = [
       [0.1, -0.12, 1.0], [0.1, 0.12, 1.0], [-0.05, -0.05, 1.0], [-0.05, 0.05, 1.0],
-      add(hip, [0, 0, -0.05]), add(knee, [0, 0, 0.05]), add(add(hip, knee), lat, 0.12).map { $0 / 2 },
+      add(hip, [0, 0, -0.05]), add(knee, [0, 0, 0.05]),
+      add(add(hip, knee), lat, 0.12).map { $0 / 2 },
       add(knee, down, 0.05), add(knee, down, 0.35), add(add(knee, down, 0.2), lat, 0.05),
       add(foot, ant, -0.05), add(foot, ant, 0.15), add(add(foot, ant, 0.05), lat, 0.04),
       add(ankle, lat, 0.035), add(ankle, lat, -0.035),
@@ -92,15 +93,22 @@ struct CAMSKneeTestWriter {
     for name in Self.markerNames { trajLabels += ["\(name)_X", "\(name)_Y", "\(name)_Z"] }
     blocks.append(("TRAJECTORIES", trajLabels, trajLabels.map { _ in "mm" }))
     for k in 1...2 {
-      let labels = ["Fx_lab_\(k)", "Fy_lab_\(k)", "Fz_lab_\(k)", "COPx_lab_\(k)", "COPy_lab_\(k)",
-        "COPz_lab_\(k)", "Tz_lab_\(k)"]
-      blocks.append(("FORCE PLATE \(k)", labels,
-        [plateForceUnit, plateForceUnit, plateForceUnit, "mm", "mm", "mm", "Nmm"]))
+      let labels = [
+        "Fx_lab_\(k)", "Fy_lab_\(k)", "Fz_lab_\(k)", "COPx_lab_\(k)", "COPy_lab_\(k)",
+        "COPz_lab_\(k)", "Tz_lab_\(k)",
+      ]
+      blocks.append(
+        (
+          "FORCE PLATE \(k)", labels,
+          [plateForceUnit, plateForceUnit, plateForceUnit, "mm", "mm", "mm", "Nmm"]
+        ))
     }
     let side = isLeft ? "L" : "R"
     let other = isLeft ? "R" : "L"
-    let emgLabels = ["RectFem\(side)_01", "VastusMed\(side)_02", "RectFem\(other)_09",
-      "VastusMed\(other)_10"]
+    let emgLabels = [
+      "RectFem\(side)_01", "VastusMed\(side)_02", "RectFem\(other)_09",
+      "VastusMed\(other)_10",
+    ]
     blocks.append(("EMG DATA", emgLabels, emgLabels.map { _ in emgUnit }))
     var implant = ["Fx", "Fy", "Fz", "Fres"]
     var implantUnits = ["N", "N", "N", "N"]
@@ -126,7 +134,10 @@ struct CAMSKneeTestWriter {
     let count = Int(duration * analogRate)
     for i in 0..<count {
       let t = Double(i) / analogRate
-      var row = [String(format: "%.4f", t), "\(i)", String(format: "%g", 1 + Double(i) / Double(markerEvery))]
+      var row = [
+        String(format: "%.4f", t), "\(i)",
+        String(format: "%g", 1 + Double(i) / Double(markerEvery)),
+      ]
       for b in blocks {
         switch b.0 {
         case "TRAJECTORIES":
@@ -139,14 +150,17 @@ struct CAMSKneeTestWriter {
           let instrumented = name.hasSuffix("1")
           let loaded = !instrumented || (t >= 0.2 && t < 0.8)
           let m = markers(t)
-          let where_ = instrumented ? m[11].indices.map { (m[10][$0] + m[11][$0]) / 2 } : [50, m[15][1], 0]
+          let where_ =
+            instrumented ? m[11].indices.map { (m[10][$0] + m[11][$0]) / 2 } : [50, m[15][1], 0]
           let fz = loaded ? (instrumented ? 600.0 : 400.0) : 0
           // The force the subject exerts on the plate (downwards).
           row += ["0", "0", String(-fz)]
           row += loaded ? [String(where_[0]), String(where_[1]), "0"] : ["NaN", "NaN", "NaN"]
           row += ["0"]
         case "EMG DATA":
-          row += (0..<4).map { String(format: "%.6f", 0.001 * sin(Double(i) * 1.3 + Double($0)) * (1 + t)) }
+          row += (0..<4).map {
+            String(format: "%.6f", 0.001 * sin(Double(i) * 1.3 + Double($0)) * (1 + t))
+          }
         default:
           if i % 4 == 0 {
             let f = Self.fres(t)

@@ -27,7 +27,8 @@ final class GrandChallengeImportTests: XCTestCase {
       dataset.trials.map(\.info.trialID), ["jw_2legsquat1", "jw_ngait_og3", "jw_stairupf1"])
     XCTAssertEqual(dataset.trials.map(\.info.activity), ["squat", "walking", "stair_ascent"])
     // jw_chairrise1 has no c3d: skipped with a warning naming it.
-    XCTAssertTrue(result.log.warnings.contains { $0.hasPrefix("jw_chairrise1: no jw_chairrise1.c3d") })
+    XCTAssertTrue(
+      result.log.warnings.contains { $0.hasPrefix("jw_chairrise1: no jw_chairrise1.c3d") })
     let out = FileManager.default.temporaryDirectory
       .appendingPathComponent("kneeforce-gc-\(UUID().uuidString)").path
     defer { try? FileManager.default.removeItem(atPath: out) }
@@ -48,7 +49,8 @@ final class GrandChallengeImportTests: XCTestCase {
 
     // Knee flexion against the GON goniometer column, aligned by time stamps.
     let forces = try NumericTable.parse(
-      String(contentsOfFile: try source("jw/jw_ngait_og3/jw_ngait_og3_knee_forces.csv"), encoding: .utf8),
+      String(
+        contentsOfFile: try source("jw/jw_ngait_og3/jw_ngait_og3_knee_forces.csv"), encoding: .utf8),
       file: "forces")
     let gon = Resampling.interpolate(
       times: try forces.times(), values: forces.column(forces.columnIndex("GON")!),
@@ -60,9 +62,12 @@ final class GrandChallengeImportTests: XCTestCase {
     // Measured 2026-12-01: offset -0.41°, RMS 5.11° over 291 frames.
     XCTAssertLessThan(abs(mean), 3, "mean knee flexion minus GON, degrees")
     XCTAssertLessThan(rms, 7, "RMS of knee flexion minus GON, degrees")
-    XCTAssertTrue(result.log.text.contains("jw_ngait_og3: knee_forces.csv Time(sec) minus the c3d frame time: mean -0.00166"))
+    XCTAssertTrue(
+      result.log.text.contains(
+        "jw_ngait_og3: knee_forces.csv Time(sec) minus the c3d frame time: mean -0.00166"))
     // Two stances of the right foot on plates 2 and 3.
-    XCTAssertEqual(dataset.events(for: "jw_ngait_og3").map(\.event),
+    XCTAssertEqual(
+      dataset.events(for: "jw_ngait_og3").map(\.event),
       ["foot_strike", "foot_off", "foot_strike", "foot_off"])
   }
 

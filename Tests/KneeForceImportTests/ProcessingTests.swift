@@ -39,10 +39,12 @@ final class ProcessingTests: XCTestCase {
   }
 
   func testMappingErrors() {
-    XCTAssertThrowsError(try MarkerMapping.parse("pelvis_right_asis,RASI\nknee,X\n", file: "m.csv")) {
+    XCTAssertThrowsError(try MarkerMapping.parse("pelvis_right_asis,RASI\nknee,X\n", file: "m.csv"))
+    {
       XCTAssertTrue("\($0)".hasPrefix("m.csv:2: unknown role \"knee\""), "\($0)")
     }
-    XCTAssertThrowsError(try MarkerMapping.parse("thigh_distal,A\nthigh_distal,B\n", file: "m.csv")) {
+    XCTAssertThrowsError(try MarkerMapping.parse("thigh_distal,A\nthigh_distal,B\n", file: "m.csv"))
+    {
       XCTAssertTrue("\($0)".hasPrefix("m.csv:2: role thigh_distal given twice"), "\($0)")
     }
     XCTAssertThrowsError(try MarkerMapping.parse("thigh_distal,A\n", file: "m.csv")) {
