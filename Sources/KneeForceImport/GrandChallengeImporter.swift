@@ -209,7 +209,7 @@ public struct GrandChallengeImporter {
     let log = ImportLog()
     let found = try findTrials()
     var imported: [(info: TrialInfo, built: TrialBuilder.Built)] = []
-    var calibrations: [Side: [[[Double]]]] = [:]
+    var calibrations: [Side: [[SegmentFrame?]]] = [:]
     log.note("source: \(source)")
     for trial in found.keys.sorted() {
       let files = found[trial]!
@@ -233,12 +233,12 @@ public struct GrandChallengeImporter {
         let c3d = try C3DFile.parse(RegularFile.read(staticTrial), name: staticTrial)
         let frames = try JointAngles.frames(
           Self.markers(c3d), mapping: mapping, isLeft: subject.side == .left)
-        calibrations[subject.side] = JointAngles.calibration(frames)
+        calibrations[subject.side] = frames
         log.note("joint angles re-zeroed at the mean pose of the static trial \(staticTrial)")
       }
       let (recording, gon) = try self.recording(trial, files, log: log)
       var builder = TrialBuilder(mapping: mapping, side: subject.side)
-      builder.calibration = calibrations[subject.side]
+      builder.staticFrames = calibrations[subject.side]
       let built: TrialBuilder.Built
       do {
         built = try builder.build(recording, log: log)

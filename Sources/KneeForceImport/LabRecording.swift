@@ -38,16 +38,18 @@ public struct LabRecording: Sendable {
 public struct TrialBuilder: Sendable {
   public var mapping: MarkerMapping?
   public var side: Side
-  public var calibration: [[[Double]]]?
+  /// Segment frames of a static trial (technical, unaligned): every joint is re-zeroed at
+  /// its mean pose, after the static frames are turned onto this trial's functional axes.
+  public var staticFrames: [[SegmentFrame?]]?
   public var markerCutoffHz = 6.0
   public var forceCutoffHz = 20.0
   public var stance = StanceDetection()
   public var envelope = EMGEnvelope()
 
-  public init(mapping: MarkerMapping?, side: Side, calibration: [[[Double]]]? = nil) {
+  public init(mapping: MarkerMapping?, side: Side, staticFrames: [[SegmentFrame?]]? = nil) {
     self.mapping = mapping
     self.side = side
-    self.calibration = calibration
+    self.staticFrames = staticFrames
   }
 
   public struct Built: Sendable {
@@ -134,16 +136,21 @@ public struct TrialBuilder: Sendable {
     var rightSum = Vec3(0, 0, 0)
     if let mapping {
       var frames = try JointAngles.frames(markers, mapping: mapping, isLeft: side == .left)
-      if calibration == nil {
-        if let axis = JointAngles.alignToFunctionalKneeAxis(&frames) {
-          log.note(
-            "\(trial): knee flexion axis found from the motion (thigh technical frame "
-              + String(format: "%.3f, %.3f, %.3f", axis.x, axis.y, axis.z)
-              + "); thigh and shank frames turned onto it")
-        } else {
-          log.note(
-            "\(trial): the knee moves too little for a functional axis; technical frames used")
+      var calibration: [[[Double]]]?
+      let axes = JointAngles.alignToFunctionalKneeAxis(&frames)
+      if let (thighAxis, _) = axes {
+        log.note(
+          "\(trial): knee flexion axis found from the motion (thigh technical frame "
+            + String(format: "%.3f, %.3f, %.3f", thighAxis.x, thighAxis.y, thighAxis.z)
+            + "); thigh and shank frames turned onto it")
+      } else {
+        log.note("\(trial): the knee moves too little for a functional axis; technical frames used")
+      }
+      if var still = staticFrames {
+        if let (thighAxis, shankAxis) = axes {
+          JointAngles.align(&still, thighAxis: thighAxis, shankAxis: shankAxis)
         }
+        calibration = JointAngles.calibration(still)
       }
       var angles = JointAngles.angles(frames, calibration: calibration)
       Mirroring.mirrorAngles(JointAngles.channels, &angles, side: side)

@@ -258,7 +258,9 @@ public enum JointAngles {
   /// Thigh and shank frames turned about their long axes so that their lateral axes are the
   /// knee's functional flexion axis (the long axes keep their plane): removes the
   /// cross-talk of arbitrarily placed technical clusters.
-  public static func alignToFunctionalKneeAxis(_ frames: inout [[SegmentFrame?]]) -> Vec3? {
+  public static func alignToFunctionalKneeAxis(_ frames: inout [[SegmentFrame?]]) -> (
+    thigh: Vec3, shank: Vec3
+  )? {
     guard var axisThigh = functionalAxis(frames, proximal: 1, distal: 2) else { return nil }
     // To the subject's right, as the pelvis sees it.
     var side = 0.0
@@ -272,15 +274,21 @@ public enum JointAngles {
       sum += d.fromLab(p.toLab(axisThigh))
     }
     guard let axisShank = unit(sum) else { return nil }
+    align(&frames, thighAxis: axisThigh, shankAxis: axisShank)
+    return (axisThigh, axisShank)
+  }
+
+  /// Turns thigh and shank frames onto given flexion axes (technical-frame coordinates), as
+  /// found in a moving trial: so a static trial's frames match the dynamic trial's.
+  public static func align(_ frames: inout [[SegmentFrame?]], thighAxis: Vec3, shankAxis: Vec3) {
     for i in frames.indices {
       if let p = frames[i][1] {
-        frames[i][1] = SegmentFrame.make(right: p.toLab(axisThigh), superior: p.y)
+        frames[i][1] = SegmentFrame.make(right: p.toLab(thighAxis), superior: p.y)
       }
       if let d = frames[i][2] {
-        frames[i][2] = SegmentFrame.make(right: d.toLab(axisShank), superior: d.y)
+        frames[i][2] = SegmentFrame.make(right: d.toLab(shankAxis), superior: d.y)
       }
     }
-    return axisThigh
   }
 
   /// The Cardan angles (degrees) of one joint rotation r: flexion about z, then adduction
