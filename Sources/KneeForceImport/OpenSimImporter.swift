@@ -23,7 +23,7 @@ public struct OpenSimImporter {
   }
 
   static func trialAndFile(_ argument: String) throws -> (String, String) {
-    if let eq = argument.firstIndex(of: "="), !argument.hasPrefix("/") || argument.contains("=") {
+    if let eq = argument.firstIndex(of: "=") {
       let trial = String(argument[..<eq])
       let file = String(argument[argument.index(after: eq)...])
       if !trial.isEmpty, !trial.contains("/") { return (trial, file) }
