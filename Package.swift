@@ -49,6 +49,10 @@ let package = Package(
     .target(name: "KneeForceData", dependencies: ["KneeForceFiles"]),
     // Readers for gait-lab files: C3D, OpenSim .trc/.sto/.mot (Foundation only).
     .target(name: "KneeForceLabFiles"),
+    // Importers of lab data (Grand Challenge, OpenSim, CAMS-Knee) into dataset folders.
+    .target(
+      name: "KneeForceImport",
+      dependencies: ["KneeForceLabFiles", "KneeForceData", "KneeForceFiles"]),
     // Experiments: training runs over dataset folds, metrics, result files.
     .target(
       name: "KneeForceTraining",
@@ -59,7 +63,7 @@ let package = Package(
       name: "kneeforce",
       dependencies: [
         "KneeForceCompute", "KneeForceModels", "KneeForceData", "KneeForceTraining", "SafeTensors",
-        "KneeForceFiles", "KneeForceReport", "KneeForceLabFiles",
+        "KneeForceFiles", "KneeForceReport", "KneeForceLabFiles", "KneeForceImport",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
@@ -80,6 +84,9 @@ let package = Package(
     .testTarget(
       name: "KneeForceLabFilesTests", dependencies: ["KneeForceLabFiles", "KneeForceTestSupport"],
       resources: [.copy("References")]),
+    .testTarget(
+      name: "KneeForceImportTests",
+      dependencies: ["KneeForceImport", "KneeForceData", "KneeForceTestSupport"]),
     .testTarget(
       name: "KneeForceTrainingTests",
       dependencies: [

@@ -32,6 +32,7 @@ struct KneeForce: ParsableCommand {
       ReportCommand.self,
       C3DCommand.self,
       SlurmCommand.self,
+      ImportCommand.self,
     ]
   )
 
