@@ -54,6 +54,6 @@ executed=$(echo "$summary" | sed -E 's/.*Executed ([0-9]+) tests?.*/\1/')
 failures=$(echo "$summary" | sed -E 's/.* ([0-9]+) failures?.*/\1/')
 skipped=$(echo "$summary" | grep -oE "[0-9]+ tests? skipped" | grep -oE "^[0-9]+" || echo 0)
 if [ -n "$summary" ]; then
-  echo "$((executed - failures - skipped)) passed, $skipped skipped, $failures failed"
+  echo "$((executed - failures - skipped)) passed, $failures failed, $skipped skipped"
 fi
 exit "$status"
