@@ -15,16 +15,6 @@ __kernel void adam_step(const int n, __global float *p, __global const float *g,
   if (id >= n) return;
   float clip = 1.0f;
   if (max_norm > 0.0f) clip = fmin(1.0f, max_norm / (sqrt(norm_sq[norm_off]) + 1e-6f));
-  float grad = g[g_off + id] * clip;
-  float param = p[p_off + id];
-  if (decoupled) {
-    param *= decay;
-  } else {
-    grad += weight_decay * param;
-  }
-  const float mi = beta1 * m[m_off + id] + (1.0f - beta1) * grad;
-  const float vi = beta2 * v[v_off + id] + (1.0f - beta2) * grad * grad;
-  m[m_off + id] = mi;
-  v[v_off + id] = vi;
-  p[p_off + id] = param - step_size * mi / (sqrt(vi) / sqrt_bc2 + eps);
+  kf_adam_update(p + p_off + id, m + m_off + id, v + v_off + id, g[g_off + id] * clip, beta1,
+                 beta2, eps, weight_decay, decoupled, decay, step_size, sqrt_bc2);
 }

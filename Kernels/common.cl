@@ -28,3 +28,23 @@ inline float kf_local_sum(__local float *scratch, float value) {
   }
   return scratch[0];
 }
+
+// One Adam/AdamW update of one parameter with PyTorch's semantics, the clip factor already
+// applied to `grad`: shared by adam_step (adam.cl) and lane_adam (lanes.cl), whose CPU twins
+// share CPUBackend's adam loop in the same way.
+inline void kf_adam_update(__global float *p, __global float *m, __global float *v, float grad,
+                           const float beta1, const float beta2, const float eps,
+                           const float weight_decay, const int decoupled, const float decay,
+                           const float step_size, const float sqrt_bc2) {
+  float param = *p;
+  if (decoupled) {
+    param *= decay;
+  } else {
+    grad += weight_decay * param;
+  }
+  const float mi = beta1 * *m + (1.0f - beta1) * grad;
+  const float vi = beta2 * *v + (1.0f - beta2) * grad * grad;
+  *m = mi;
+  *v = vi;
+  *p = param - step_size * mi / (sqrt(vi) / sqrt_bc2 + eps);
+}

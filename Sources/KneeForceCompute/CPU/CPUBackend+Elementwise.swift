@@ -52,19 +52,10 @@ extension CPUBackend {
     let scale = 1 / (1 - p)
     let mixed = kneeforceHash(seed)
     parallelRanges(count) { range in
-      // The hash of DropoutHash.swift, eight lanes at a time.
-      let lanes = SIMD8<UInt32>(0, 1, 2, 3, 4, 5, 6, 7)
       var i = range.lowerBound
       while i + 8 <= range.upperBound {
-        var h = (SIMD8<UInt32>(repeating: UInt32(truncatingIfNeeded: i)) &+ lanes) ^ mixed
-        h ^= h &>> 16
-        h = h &* 0x7feb_352d
-        h ^= h &>> 15
-        h = h &* 0x846c_a68b
-        h ^= h &>> 16
-        let u = Float8(SIMD8<Int32>(truncatingIfNeeded: h &>> 8)) * (1.0 / 16_777_216.0)
         let v = px.load8(i, 8)
-        let kept = (u .>= p) .& (v .> 0)
+        let kept = dropoutKeeps8(index: i, mixed: mixed, p: p) .& (v .> 0)
         px.store8(Float8(repeating: 0).replacing(with: v * scale, where: kept), i, 8)
         i += 8
       }
@@ -164,19 +155,52 @@ extension CPUBackend {
       // Eight lanes at a time (the tail padded), same operation order as the kernel.
       for i in stride(from: range.lowerBound, to: range.upperBound, by: 8) {
         let n = min(8, range.upperBound - i)
-        var grad = pg.load8(i, n) * clip
-        var param = pp.load8(i, n)
-        if decoupled {
-          param *= decay
-        } else {
-          grad += wd * param
-        }
-        let mi = b1 * pm.load8(i, n) + (1 - b1) * grad
-        let vi = b2 * pv.load8(i, n) + (1 - b2) * grad * grad
+        let (param, mi, vi) = adamUpdate8(
+          param: pp.load8(i, n), grad: pg.load8(i, n) * clip, m: pm.load8(i, n),
+          v: pv.load8(i, n), beta1: b1, beta2: b2, eps: eps, weightDecay: wd,
+          decoupled: decoupled, decay: decay, stepSize: Float8(repeating: stepSize),
+          sqrtBC2: Float8(repeating: sqrtBC2))
         pm.store8(mi, i, n)
         pv.store8(vi, i, n)
-        pp.store8(param - stepSize * mi / (vi.squareRoot() / sqrtBC2 + eps), i, n)
+        pp.store8(param, i, n)
       }
     }
   }
+}
+
+/// One Adam/AdamW update of eight parameters with PyTorch's semantics, the clip factor already
+/// applied to `grad`; the twin of kf_adam_update (Kernels/common.cl), shared by `adam` and
+/// `laneAdam` (whose step size and bias correction differ per lane). Returns the new
+/// parameters and moments.
+@inline(__always)
+func adamUpdate8(
+  param: Float8, grad: Float8, m: Float8, v: Float8, beta1: Float, beta2: Float, eps: Float,
+  weightDecay: Float, decoupled: Bool, decay: Float, stepSize: Float8, sqrtBC2: Float8
+) -> (param: Float8, m: Float8, v: Float8) {
+  var grad = grad
+  var param = param
+  if decoupled {
+    param *= decay
+  } else {
+    grad += weightDecay * param
+  }
+  let mi = beta1 * m + (1 - beta1) * grad
+  let vi = beta2 * v + (1 - beta2) * grad * grad
+  return (param - stepSize * mi / (vi.squareRoot() / sqrtBC2 + eps), mi, vi)
+}
+
+/// The dropout hash of DropoutHash.swift (kf_dropout_keeps in Kernels/common.cl) for the
+/// eight elements from `index`, `mixed` being the site's hashed seed: whether each is kept.
+/// Shared by the plain and the per-lane ReLU + dropout loops.
+@inline(__always)
+func dropoutKeeps8(index: Int, mixed: UInt32, p: Float) -> SIMDMask<SIMD8<Int32>> {
+  let offsets = SIMD8<UInt32>(0, 1, 2, 3, 4, 5, 6, 7)
+  var h = (SIMD8<UInt32>(repeating: UInt32(truncatingIfNeeded: index)) &+ offsets) ^ mixed
+  h ^= h &>> 16
+  h = h &* 0x7feb_352d
+  h ^= h &>> 15
+  h = h &* 0x846c_a68b
+  h ^= h &>> 16
+  let u = Float8(SIMD8<Int32>(truncatingIfNeeded: h &>> 8)) * (1.0 / 16_777_216.0)
+  return u .>= p
 }

@@ -93,18 +93,10 @@ extension CPUBackend {
       let mixed = kneeforceHash(laneDropoutSeed(pk[m], site: site))
       let lo = min(part * chunk, count)
       let hi = min(lo + chunk, count)
-      let offsets = SIMD8<UInt32>(0, 1, 2, 3, 4, 5, 6, 7)
       var i = lo
       while i + 8 <= hi {
-        var h = (SIMD8<UInt32>(repeating: UInt32(truncatingIfNeeded: i)) &+ offsets) ^ mixed
-        h ^= h &>> 16
-        h = h &* 0x7feb_352d
-        h ^= h &>> 15
-        h = h &* 0x846c_a68b
-        h ^= h &>> 16
-        let u = Float8(SIMD8<Int32>(truncatingIfNeeded: h &>> 8)) * (1.0 / 16_777_216.0)
         let v = lane.load8(i, 8)
-        let kept = (u .>= p) .& (v .> 0)
+        let kept = dropoutKeeps8(index: i, mixed: mixed, p: p) .& (v .> 0)
         lane.store8(Float8(repeating: 0).replacing(with: v * scale, where: kept), i, 8)
         i += 8
       }
@@ -224,19 +216,13 @@ extension CPUBackend {
             sqrtBC2[k] = s[2]
             active[k] = s[3] != 0
           }
-          var grad = pg.load8(i, n) * laneClip
           let old = pp.load8(i, n)
-          var param = old
-          if decoupled {
-            param *= decay
-          } else {
-            grad += wd * param
-          }
           let oldM = pm.load8(i, n)
           let oldV = pv.load8(i, n)
-          let mi = b1 * oldM + (1 - b1) * grad
-          let vi = b2 * oldV + (1 - b2) * grad * grad
-          let updated = param - stepSize * mi / (vi.squareRoot() / sqrtBC2 + eps)
+          let (updated, mi, vi) = adamUpdate8(
+            param: old, grad: pg.load8(i, n) * laneClip, m: oldM, v: oldV, beta1: b1, beta2: b2,
+            eps: eps, weightDecay: wd, decoupled: decoupled, decay: decay, stepSize: stepSize,
+            sqrtBC2: sqrtBC2)
           pm.store8(oldM.replacing(with: mi, where: active), i, n)
           pv.store8(oldV.replacing(with: vi, where: active), i, n)
           pp.store8(old.replacing(with: updated, where: active), i, n)

@@ -21,18 +21,8 @@ __kernel void adam_step(const int n, __global float *p, __global const float *g,
   if (id >= n) return;
   float clip = 1.0f;
   if (max_norm > 0.0f) clip = fmin(1.0f, max_norm / (sqrt(norm_sq[norm_off]) + 1e-6f));
-  float grad = g[g_off + id] * clip;
-  float param = p[p_off + id];
-  if (decoupled) {
-    param *= decay;
-  } else {
-    grad += weight_decay * param;
-  }
-  const float mi = beta1 * m[m_off + id] + (1.0f - beta1) * grad;
-  const float vi = beta2 * v[v_off + id] + (1.0f - beta2) * grad * grad;
-  m[m_off + id] = mi;
-  v[v_off + id] = vi;
-  p[p_off + id] = param - step_size * mi / (sqrt(vi) / sqrt_bc2 + eps);
+  kf_adam_update(p + p_off + id, m + m_off + id, v + v_off + id, g[g_off + id] * clip, beta1,
+                 beta2, eps, weight_decay, decoupled, decay, step_size, sqrt_bc2);
 }
 """#,
   "bidirectional.cl": #"""
@@ -144,6 +134,26 @@ inline float kf_local_sum(__local float *scratch, float value) {
     barrier(CLK_LOCAL_MEM_FENCE);
   }
   return scratch[0];
+}
+
+// One Adam/AdamW update of one parameter with PyTorch's semantics, the clip factor already
+// applied to `grad`: shared by adam_step (adam.cl) and lane_adam (lanes.cl), whose CPU twins
+// share CPUBackend's adam loop in the same way.
+inline void kf_adam_update(__global float *p, __global float *m, __global float *v, float grad,
+                           const float beta1, const float beta2, const float eps,
+                           const float weight_decay, const int decoupled, const float decay,
+                           const float step_size, const float sqrt_bc2) {
+  float param = *p;
+  if (decoupled) {
+    param *= decay;
+  } else {
+    grad += weight_decay * param;
+  }
+  const float mi = beta1 * *m + (1.0f - beta1) * grad;
+  const float vi = beta2 * *v + (1.0f - beta2) * grad * grad;
+  *m = mi;
+  *v = vi;
+  *p = param - step_size * mi / (sqrt(vi) / sqrt_bc2 + eps);
 }
 """#,
   "elementwise.cl": #"""
@@ -349,18 +359,8 @@ __kernel void lane_adam(const long n, const int K, __global float *p, __global c
   if (s[3] == 0.0f) return;
   float clip = 1.0f;
   if (max_norm > 0.0f) clip = fmin(1.0f, max_norm / (sqrt(norms[norms_off + lane]) + 1e-6f));
-  float grad = g[g_off + id] * clip;
-  float param = p[p_off + id];
-  if (decoupled) {
-    param *= decay;
-  } else {
-    grad += weight_decay * param;
-  }
-  const float mi = beta1 * m[m_off + id] + (1.0f - beta1) * grad;
-  const float vi = beta2 * v[v_off + id] + (1.0f - beta2) * grad * grad;
-  m[m_off + id] = mi;
-  v[v_off + id] = vi;
-  p[p_off + id] = param - s[1] * mi / (sqrt(vi) / s[2] + eps);
+  kf_adam_update(p + p_off + id, m + m_off + id, v + v_off + id, g[g_off + id] * clip, beta1,
+                 beta2, eps, weight_decay, decoupled, decay, s[1], s[2]);
 }
 """#,
   "lstm_gates_backward.cl": #"""
