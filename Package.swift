@@ -48,7 +48,7 @@ let package = Package(
     // The dataset folder format, its checker, the feature pipeline and the synthetic cohort.
     .target(name: "KneeForceData", dependencies: ["KneeForceFiles"]),
     // Readers for gait-lab files: C3D, OpenSim .trc/.sto/.mot (Foundation only).
-    .target(name: "KneeForceLabFiles"),
+    .target(name: "KneeForceLabFiles", dependencies: ["KneeForceFiles"]),
     // Importers of lab data (Grand Challenge, OpenSim, CAMS-Knee) into dataset folders.
     .target(
       name: "KneeForceImport",

@@ -80,21 +80,9 @@ public struct Manifest: Sendable, Equatable {
   /// missing or duplicate required columns); row problems are reported and the row skipped.
   public static func parse(_ bytes: [UInt8], file: String) -> (Manifest?, [Diagnostic]) {
     var diagnostics: [Diagnostic] = []
-    var records: [CSVRecord] = []
-    var parser = CSVParser()
-    bytes.withUnsafeBufferPointer { chunk in parser.feed(chunk) { records.append($0) } }
-    parser.finish { records.append($0) }
-    let unterminatedLine = parser.unterminatedLine
-    // A short last row without a newline is an error below; a complete one only a warning.
-    var newlineWarning: Diagnostic?
-    if let unterminatedLine, let header = records.first, let last = records.last,
-      records.count == 1 || last.fields.count >= header.fields.count
-    {
-      newlineWarning = missingNewlineWarning(file, line: unterminatedLine)
-    }
-    for issue in parser.issues {
-      diagnostics.append(.error(file, issue.line, issue.column, issue.message))
-    }
+    let (records, unterminatedLine, newlineWarning, parseErrors) = parseWholeCSV(
+      bytes, file: file)
+    diagnostics += parseErrors
     guard let header = records.first else {
       diagnostics.append(
         .error(

@@ -301,6 +301,26 @@ struct TrialBuilder {
 
 /// The warning for a file whose last line has no line break: harmless when a spreadsheet
 /// left it out, but a file cut short inside its last value looks the same.
+/// A small whole-file CSV (the manifest, events.csv) parsed at once: its records, the line of
+/// an unterminated last row, the missing-newline warning when that row is complete (a short
+/// one is an error the caller reports with `cutShortHint`), and the parser's errors.
+func parseWholeCSV(_ bytes: [UInt8], file: String) -> (
+  records: [CSVRecord], unterminatedLine: Int?, newlineWarning: Diagnostic?, errors: [Diagnostic]
+) {
+  var records: [CSVRecord] = []
+  var parser = CSVParser()
+  bytes.withUnsafeBufferPointer { chunk in parser.feed(chunk) { records.append($0) } }
+  parser.finish { records.append($0) }
+  var newlineWarning: Diagnostic?
+  if let line = parser.unterminatedLine, let header = records.first, let last = records.last,
+    records.count == 1 || last.fields.count >= header.fields.count
+  {
+    newlineWarning = missingNewlineWarning(file, line: line)
+  }
+  let errors = parser.issues.map { Diagnostic.error(file, $0.line, $0.column, $0.message) }
+  return (records, parser.unterminatedLine, newlineWarning, errors)
+}
+
 func missingNewlineWarning(_ file: String, line: Int) -> Diagnostic {
   .warning(
     file, line, 1,

@@ -108,9 +108,6 @@ public enum OutputFolder {
   public static func prepare(
     _ path: String, command: String, mode: Mode, option: String = "--out"
   ) throws -> (url: URL, resumed: Bool) {
-    guard !path.trimmingCharacters(in: .whitespaces).isEmpty else {
-      throw FileError.emptyPath(option: option)
-    }
     try check(path, command: command, mode: mode, option: option)
     let url = URL(fileURLWithPath: path)
     switch state(of: url) {
@@ -160,9 +157,6 @@ public enum OutputFolder {
     _ path: String, command: String, mode: Mode, option: String = "--out",
     build: (URL) throws -> Void
   ) throws -> URL {
-    guard !path.trimmingCharacters(in: .whitespaces).isEmpty else {
-      throw FileError.emptyPath(option: option)
-    }
     try check(path, command: command, mode: mode == .resume ? .fresh : mode, option: option)
     let target = URL(fileURLWithPath: path).standardizedFileURL
     let existing = state(of: target)

@@ -133,12 +133,11 @@ struct CSVTable {
 }
 
 func readText(_ url: URL, name: String) throws -> String {
-  let kind = FileKind(path: url.path)
-  guard kind == .regular else {
-    throw ReportInputError(name, "\(kind.words), expected a file")
-  }
-  guard let data = FileManager.default.contents(atPath: url.path) else {
-    throw ReportInputError(name, "cannot be read")
+  let data: Data
+  do {
+    data = try RegularFile.read(url.path)
+  } catch let error as RegularFileError {
+    throw ReportInputError(name, error.reason)
   }
   guard let text = String(data: data, encoding: .utf8) else {
     throw ReportInputError(name, "is not UTF-8 text")

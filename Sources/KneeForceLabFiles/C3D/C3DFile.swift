@@ -1,4 +1,5 @@
 import Foundation
+import KneeForceFiles
 
 /// A C3D file read completely into memory: header, parameters, points, analog samples and
 /// events, in the file's own units. Force plates are computed on demand (`forcePlates()`).
@@ -49,9 +50,8 @@ public struct C3DFile: Sendable {
 
   public static func read(_ url: URL) throws -> C3DFile {
     let data: Data
-    do { data = try Data(contentsOf: url) } catch {
-      throw LabFileError(
-        file: url.path, location: .whole, message: "cannot read: \(error.localizedDescription)")
+    do { data = try RegularFile.read(url.path) } catch let error as RegularFileError {
+      throw LabFileError(file: url.path, location: .whole, message: error.reason)
     }
     return try parse(data, name: url.path)
   }

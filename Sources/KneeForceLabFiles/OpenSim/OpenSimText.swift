@@ -1,4 +1,5 @@
 import Foundation
+import KneeForceFiles
 
 /// Lines of an OpenSim text file with their 1-based numbers, so every error can point at
 /// `file:line:column` (column = the 1-based field number, as a spreadsheet shows it).
@@ -16,9 +17,8 @@ struct OpenSimText {
   }
 
   static func load(_ url: URL) throws -> Data {
-    do { return try Data(contentsOf: url) } catch {
-      throw LabFileError(
-        file: url.path, location: .whole, message: "cannot read: \(error.localizedDescription)")
+    do { return try RegularFile.read(url.path) } catch let error as RegularFileError {
+      throw LabFileError(file: url.path, location: .whole, message: error.reason)
     }
   }
 

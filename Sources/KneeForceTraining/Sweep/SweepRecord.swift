@@ -86,9 +86,9 @@ public struct SweepRecord: Codable, Equatable, Sendable {
 
   public static func read(from out: URL) throws -> SweepRecord? {
     let url = out.appendingPathComponent(fileName)
-    guard let data = FileManager.default.contents(atPath: url.path) else { return nil }
+    guard FileKind(path: url.path) != .missing else { return nil }
     do {
-      return try JSONDecoder().decode(SweepRecord.self, from: data)
+      return try JSONDecoder().decode(SweepRecord.self, from: try RegularFile.read(url.path))
     } catch {
       throw ExperimentError("\(url.path) is not a readable sweep record: \(error)")
     }
