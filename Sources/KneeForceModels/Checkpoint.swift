@@ -215,6 +215,15 @@ public struct CheckpointMetadata: Codable, Equatable, Sendable {
   public var trainingSubjects: [String]?
   public var validationSubject: String?
   public var bestEpochs: [Int]?
+  /// Per member, with inner validation: the subjects it trained on and stopped on.
+  public var memberTrainingSubjects: [[String]]?
+  public var memberValidationSubjects: [String?]?
+  /// `subject`: each subject's inputs are z-scored with its own statistics (a new patient's
+  /// from its own trials), and `normalizer` is not applied; nil or `training`: `normalizer`.
+  public var inputNormalization: String?
+  /// Per member: the curve the network's output is added to (residual targets), as the JSON
+  /// of the training module's base-curve type; nil: the output is the prediction.
+  public var baseCurves: [JSONValue]?
   public var dataset: String?
   public var dataFingerprint: String?
   /// True only when every trial of the training data is marked `synthetic = yes`.
@@ -232,6 +241,10 @@ public struct CheckpointMetadata: Codable, Equatable, Sendable {
     case validationSubject = "validation_subject"
     case bestEpochs = "best_epochs"
     case dataFingerprint = "data_fingerprint"
+    case memberTrainingSubjects = "member_training_subjects"
+    case memberValidationSubjects = "member_validation_subjects"
+    case inputNormalization = "input_normalization"
+    case baseCurves = "base_curves"
   }
 
   public init(from decoder: Decoder) throws {
@@ -247,6 +260,12 @@ public struct CheckpointMetadata: Codable, Equatable, Sendable {
     trainingSubjects = try c.decodeIfPresent([String].self, forKey: .trainingSubjects)
     validationSubject = try c.decodeIfPresent(String.self, forKey: .validationSubject)
     bestEpochs = try c.decodeIfPresent([Int].self, forKey: .bestEpochs)
+    memberTrainingSubjects = try c.decodeIfPresent(
+      [[String]].self, forKey: .memberTrainingSubjects)
+    memberValidationSubjects = try c.decodeIfPresent(
+      [String?].self, forKey: .memberValidationSubjects)
+    inputNormalization = try c.decodeIfPresent(String.self, forKey: .inputNormalization)
+    baseCurves = try c.decodeIfPresent([JSONValue].self, forKey: .baseCurves)
     dataset = try c.decodeIfPresent(String.self, forKey: .dataset)
     dataFingerprint = try c.decodeIfPresent(String.self, forKey: .dataFingerprint)
     synthetic = try c.decodeIfPresent(Bool.self, forKey: .synthetic)
@@ -266,6 +285,10 @@ public struct CheckpointMetadata: Codable, Equatable, Sendable {
     try c.encodeIfPresent(trainingSubjects, forKey: .trainingSubjects)
     try c.encodeIfPresent(validationSubject, forKey: .validationSubject)
     try c.encodeIfPresent(bestEpochs, forKey: .bestEpochs)
+    try c.encodeIfPresent(memberTrainingSubjects, forKey: .memberTrainingSubjects)
+    try c.encodeIfPresent(memberValidationSubjects, forKey: .memberValidationSubjects)
+    try c.encodeIfPresent(inputNormalization, forKey: .inputNormalization)
+    try c.encodeIfPresent(baseCurves, forKey: .baseCurves)
     try c.encodeIfPresent(dataset, forKey: .dataset)
     try c.encodeIfPresent(dataFingerprint, forKey: .dataFingerprint)
     try c.encodeIfPresent(synthetic, forKey: .synthetic)

@@ -7,6 +7,7 @@ import KneeForceReport
 import KneeForceTraining
 
 extension ModelConfig.Kind: ExpressibleByArgument {}
+extension ValidationScheme: ExpressibleByArgument {}
 
 /// `--shard I/N`.
 struct ShardSpec: ExpressibleByArgument, CustomStringConvertible {
@@ -38,6 +39,29 @@ struct TrainingArguments: ParsableArguments {
 
   @Flag(help: "Leave one feature group out: also train without each input group (no_kin, ...).")
   var lofo = false
+
+  @Option(
+    help: """
+      Feature sets, comma-separated: all, no_<group>, or groups joined by + (e.g. \
+      grf,grf+kin,all); default: all (and the --lofo sets).
+      """)
+  var featureSets: CommaList<String>?
+
+  @Flag(
+    inversion: .prefixedNo,
+    help: """
+      With several feature sets, also score per fold the set with the lowest inner-validation \
+      loss (the `selected` rows, selection.csv).
+      """)
+  var selectInputs = true
+
+  @Option(
+    help: """
+      Validation of each member: next (the training subject after the held-out one; not \
+      trained on) or inner (inner leave-one-subject-out: one member group per training \
+      subject, the unit's prediction their mean).
+      """)
+  var validation: ValidationScheme = .next
 
   @Option(help: "all, or activities to use, comma-separated (e.g. walking,squat).")
   var activities: CommaList<String> = CommaList(["all"])
@@ -128,6 +152,17 @@ struct TrainingArguments: ParsableArguments {
     if lofo && groups.count < 2 {
       throw ValidationError("--lofo needs at least two input groups")
     }
+    if let featureSets {
+      if lofo { throw ValidationError("--lofo and --feature-sets exclude each other") }
+      guard Set(featureSets.values).count == featureSets.values.count else {
+        throw ValidationError("--feature-sets names a set twice")
+      }
+      for name in featureSets.values {
+        if let problem = options.problem(featureSet: name) {
+          throw ValidationError("--feature-sets: \(problem)")
+        }
+      }
+    }
     if activities.values.contains("all") && activities.values.count > 1 {
       throw ValidationError("--activities: 'all' cannot be combined with named activities")
     }
@@ -141,6 +176,9 @@ struct TrainingArguments: ParsableArguments {
     o.models = models.values
     o.inputs = inputs.values
     o.lofo = lofo
+    o.featureSetList = featureSets?.values
+    o.selectInputs = selectInputs
+    o.validation = validation
     o.activities = activities.values == ["all"] ? nil : activities.values
     o.perActivity = perActivity
     o.epochs = epochs

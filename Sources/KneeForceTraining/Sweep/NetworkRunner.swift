@@ -34,24 +34,33 @@ struct NetworkRunner {
     let started = Date()
     let channels = data.channels(of: first.key.features, options: options)
     let config = options.config(kind, inputs: channels.count)
-    let seeds = options.seeds
     var lanes: [LaneSpec] = []
     var normalizers: [Normalizer] = []
-    for unit in units {
+    // The lanes of unit u: laneRanges[u]; the unit of lane l: unitOf[l].
+    var laneRanges: [Range<Int>] = []
+    var unitOf: [Int] = []
+    var memberOf: [Int] = []
+    for (u, unit) in units.enumerated() {
       let training = data.indices(
         subjects: Set(unit.trainingSubjects), activity: unit.key.activities)
-      let validation =
-        unit.validationSubject.map { data.indices(subjects: [$0], activity: unit.key.activities) }
-        ?? []
       let normalizer = try data.normalizer(indices: training, channels: channels)
       normalizers.append(normalizer)
-      for member in 0..<seeds {
+      let first = lanes.count
+      for member in unit.members {
         lanes.append(
           LaneSpec(
-            training: training, validation: validation, mean: normalizer.mean,
+            training: data.indices(
+              subjects: Set(member.training), activity: unit.key.activities),
+            validation: member.validation.map {
+              data.indices(subjects: [$0], activity: unit.key.activities)
+            } ?? [],
+            mean: normalizer.mean,
             scale: normalizer.std.map { 1 / max($0, normalizer.stdFloor) },
-            seed: options.memberSeed(member)))
+            seed: options.memberSeed(member.index)))
+        unitOf.append(u)
+        memberOf.append(member.index)
       }
+      laneRanges.append(first..<lanes.count)
     }
     var settings = LockstepOptions()
     settings.learningRate = options.learningRate
@@ -76,13 +85,15 @@ struct NetworkRunner {
     // A unit is written as soon as none of its members trains any more.
     func finalize(_ u: Int) throws {
       let unit = units[u]
-      let members = Array((u * seeds)..<((u + 1) * seeds))
+      let members = Array(laneRanges[u])
       let folder = UnitJournal.folder(out, unit.key)
       try? FileManager.default.removeItem(at: folder)
       try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
       var files = ["history.csv"]
       try AtomicFile.write(
-        historyCSV(history: members.map { history[$0] }, bestEpochs: members.map { bestEpoch[$0] }),
+        historyCSV(
+          history: members.map { history[$0] }, bestEpochs: members.map { bestEpoch[$0] },
+          seeds: members.map { lanes[$0].seed }),
         to: folder.appendingPathComponent("history.csv"))
       let held =
         unit.heldOut.map { data.indices(subjects: [$0], activity: unit.key.activities) } ?? []
@@ -91,11 +102,14 @@ struct NetworkRunner {
         if options.patience > 0 {
           for lane in members { try trainer.restoreBest(lane: lane) }
         }
+        let memberTraining = unit.members.map(\.training)
+        let memberValidation = unit.members.map(\.validation)
         try Checkpoint.save(
           trainer.model, members: members,
           metadata: checkpointMetadata(
             unit, config: config, normalizer: normalizers[u], seeds: members.map { lanes[$0].seed },
-            bestEpochs: members.map { bestEpoch[$0] }),
+            bestEpochs: members.map { bestEpoch[$0] }, memberTraining: memberTraining,
+            memberValidation: memberValidation),
           to: folder.appendingPathComponent("checkpoint.safetensors"))
         files.append("checkpoint.safetensors")
         if !held.isEmpty {
@@ -112,7 +126,9 @@ struct NetworkRunner {
         seeds: members.map { lanes[$0].seed }, epochsTrained: members.map { trained[$0] },
         bestEpochs: members.map { bestEpoch[$0] }, trainingSequences: unit.trainingSequences,
         heldOutActivities: Array(Set(held.map { data.sequences.activities[$0] })).sorted(),
-        seconds: Date().timeIntervalSince(started), files: files, ridgePenalty: nil)
+        seconds: Date().timeIntervalSince(started), files: files, ridgePenalty: nil,
+        memberValidationSubjects: unit.members.map(\.validation),
+        bestValidationLosses: members.map { best[$0].isFinite ? best[$0] : nil })
       try UnitJournal.write(record, in: out)
       done.insert(u)
       try onFinished(record, predictions)
@@ -124,7 +140,7 @@ struct NetworkRunner {
       let results = try trainer.epoch(active: active)
       for lane in 0..<laneCount where active[lane] {
         let r = results[lane]
-        let u = lane / seeds
+        let u = unitOf[lane]
         trained[lane] = epoch
         history[lane].append((r.trainingLoss, r.validationLoss))
         let bad =
@@ -134,11 +150,11 @@ struct NetworkRunner {
         if let bad {
           if failures[u] == nil {
             failures[u] = UnitRecord.Failure(
-              epoch: epoch, member: lane % seeds, seed: lanes[lane].seed, what: bad)
+              epoch: epoch, member: memberOf[lane], seed: lanes[lane].seed, what: bad)
           }
           continue
         }
-        if options.patience == 0 {
+        if lanes[lane].validation.isEmpty {
           bestEpoch[lane] = epoch
         } else if let v = r.validationLoss, v < best[lane] {
           best[lane] = v
@@ -149,7 +165,7 @@ struct NetworkRunner {
         }
       }
       for u in failures.keys {
-        for lane in (u * seeds)..<((u + 1) * seeds) { active[lane] = false }
+        for lane in laneRanges[u] { active[lane] = false }
       }
       let live = (0..<laneCount).filter { trained[$0] == epoch }
       progress.epoch(
@@ -158,7 +174,7 @@ struct NetworkRunner {
         validation: mean(live.compactMap { history[$0].last!.validation }),
         activeLanes: active.filter { $0 }.count, lanes: laneCount)
       for u in units.indices where !done.contains(u) {
-        if !active[(u * seeds)..<((u + 1) * seeds)].contains(true) { try finalize(u) }
+        if !active[laneRanges[u]].contains(true) { try finalize(u) }
       }
     }
     for u in units.indices where !done.contains(u) { try finalize(u) }
@@ -167,7 +183,7 @@ struct NetworkRunner {
 
   func checkpointMetadata(
     _ unit: PlannedUnit, config: ModelConfig, normalizer: Normalizer, seeds: [UInt64],
-    bestEpochs: [Int]
+    bestEpochs: [Int], memberTraining: [[String]], memberValidation: [String?]
   ) throws -> CheckpointMetadata {
     var metadata = CheckpointMetadata(config: config)
     metadata.seeds = seeds
@@ -183,6 +199,10 @@ struct NetworkRunner {
     metadata.heldOutSubject = unit.heldOut
     metadata.trainingSubjects = unit.trainingSubjects
     metadata.validationSubject = unit.validationSubject
+    if options.validation == .inner {
+      metadata.memberTrainingSubjects = memberTraining
+      metadata.memberValidationSubjects = memberValidation
+    }
     metadata.bestEpochs = bestEpochs
     metadata.dataset = dataset.folder
     metadata.dataFingerprint = fingerprint
@@ -191,14 +211,14 @@ struct NetworkRunner {
     return metadata
   }
 
-  func historyCSV(history: [[(training: Double, validation: Double?)]], bestEpochs: [Int])
-    -> String
-  {
+  func historyCSV(
+    history: [[(training: Double, validation: Double?)]], bestEpochs: [Int], seeds: [UInt64]
+  ) -> String {
     var out = "member,seed,epoch,training_loss,validation_loss,best\n"
     for (m, rows) in history.enumerated() {
       for (e, row) in rows.enumerated() {
         out +=
-          "\(m),\(options.memberSeed(m)),\(e + 1),\(formatNumber(row.training)),"
+          "\(m),\(seeds[m]),\(e + 1),\(formatNumber(row.training)),"
           + "\(row.validation.map(formatNumber) ?? ""),\(e + 1 == bestEpochs[m] ? 1 : 0)\n"
       }
     }

@@ -31,17 +31,23 @@ public struct ResultRow: Equatable, Sendable {
 
 public enum ResultsTable {
   /// Rows for finished units: `entries` with the predictions of each unit that succeeded.
+  /// `featureSets`: the sweep's, for the `selected` rows (`InputSelection`); nil or one set:
+  /// none.
   public static func rows(
-    _ entries: [(record: UnitRecord, predictions: UnitPredictions?)], seeds: Int
+    _ entries: [(record: UnitRecord, predictions: UnitPredictions?)],
+    selectingAmong featureSets: [String]? = nil
   ) -> [ResultRow] {
     // Units without a held-out subject (`train --all-subjects`) have nothing to score.
-    let entries = entries.filter { $0.record.unit.subject != UnitKey.noSubject }
+    var entries = entries.filter { $0.record.unit.subject != UnitKey.noSubject }
+    if let featureSets, featureSets.count > 1 {
+      entries = InputSelection.withSelected(entries, featureSets: featureSets)
+    }
     var rows: [ResultRow] = []
     func score(
       _ key: UnitKey, activity: String, sequences: [UnitPredictions.Sequence]?, failed: Bool,
-      training: String
+      training: String, members: Int
     ) {
-      let members = key.isBaseline ? 0 : seeds
+      let members = key.isBaseline ? 0 : members
       let trials = Set((sequences ?? []).map(\.trialID)).count
       guard !failed, let sequences, !sequences.isEmpty else {
         for target in UnitPredictions.targets {
@@ -68,30 +74,33 @@ public enum ResultsTable {
     for (record, predictions) in entries where record.unit.activities == "all" {
       let sequences = predictions?.sequences
       score(
-        record.unit, activity: "all", sequences: sequences, failed: record.failed, training: "all")
+        record.unit, activity: "all", sequences: sequences, failed: record.failed, training: "all",
+        members: record.seeds.count)
       for activity in record.heldOutActivities.sorted() {
         score(
           record.unit, activity: activity, sequences: sequences?.filter { $0.activity == activity },
-          failed: record.failed, training: "all")
+          failed: record.failed, training: "all", members: record.seeds.count)
       }
     }
     // One model per activity: a row each, and `all` pooling them per subject.
-    var pools: [UnitKey: (sequences: [UnitPredictions.Sequence], failed: Bool)] = [:]
+    var pools: [UnitKey: (sequences: [UnitPredictions.Sequence], failed: Bool, members: Int)] =
+      [:]
     for (record, predictions) in entries where record.unit.activities != "all" {
       score(
         record.unit, activity: record.unit.activities, sequences: predictions?.sequences,
-        failed: record.failed, training: "per_activity")
+        failed: record.failed, training: "per_activity", members: record.seeds.count)
       var key = record.unit
       key.activities = "all"
-      var pool = pools[key] ?? ([], false)
+      var pool = pools[key] ?? ([], false, 0)
       pool.sequences += predictions?.sequences ?? []
       pool.failed = pool.failed || record.failed
+      pool.members = max(pool.members, record.seeds.count)
       pools[key] = pool
     }
     for (key, pool) in pools {
       score(
         key, activity: "all", sequences: pool.sequences, failed: pool.failed,
-        training: "per_activity")
+        training: "per_activity", members: pool.members)
     }
     return rows.sorted(by: rowOrder)
   }
@@ -118,12 +127,21 @@ public enum ResultsTable {
   {
     var out = title.joined(separator: "\n") + "\n\n"
     let ok = rows.filter { $0.status == "ok" && (!pooledOnly || $0.activity == "all") }
-    out += "## Held-out subjects: mean ± SD over subjects (features `all`)\n\n"
-    out += "| model | activity | target | RMSE (BW) | Pearson r | subjects |\n"
-    out += "|---|---|---|---|---|---|\n"
+    // Per model, the feature set of the main table: `selected` where inputs were chosen per
+    // fold, else `all`, else the first set the model has.
+    var main: [String: String] = [:]
+    for row in ok {
+      let current = main[row.model]
+      if current == nil || UnitKey.featureRank(row.features) < UnitKey.featureRank(current!) {
+        main[row.model] = row.features
+      }
+    }
+    out += "## Held-out subjects: mean ± SD over subjects\n\n"
+    out += "| model | features | activity | target | RMSE (BW) | Pearson r | subjects |\n"
+    out += "|---|---|---|---|---|---|---|\n"
     var groups: [(String, String, String)] = []
     var byGroup: [String: [ResultRow]] = [:]
-    for row in ok where row.features == "all" {
+    for row in ok where row.features == main[row.model] {
       let id = "\(row.model)|\(row.activity)|\(row.target)"
       if byGroup[id] == nil { groups.append((row.model, row.activity, row.target)) }
       byGroup[id, default: []].append(row)
@@ -131,10 +149,11 @@ public enum ResultsTable {
     for (model, activity, target) in groups {
       let list = byGroup["\(model)|\(activity)|\(target)"]!
       out +=
-        "| \(model) | \(activity) | \(target) | \(meanSD(list.compactMap(\.rmse), signed: false)) | "
+        "| \(model) | \(main[model]!) | \(activity) | \(target) | "
+        + "\(meanSD(list.compactMap(\.rmse), signed: false)) | "
         + "\(meanSD(list.compactMap(\.pearson), signed: false)) | \(list.count) |\n"
     }
-    let lofo = ok.filter { $0.features != "all" }
+    let lofo = ok.filter { $0.features != "all" && $0.features != InputSelection.featureSet }
     if !lofo.isEmpty {
       var reference: [String: ResultRow] = [:]
       for row in ok where row.features == "all" {

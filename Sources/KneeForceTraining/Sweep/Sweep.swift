@@ -88,14 +88,14 @@ public enum Sweep {
     progress.log(
       "\(units.count) units" + (count > 1 ? " in shard \(index)/\(count) (of \(plan.count))" : "")
         + (results.isEmpty ? "" : ", \(results.count) already finished (resumed)")
-        + "; fold batch \(memory.foldBatch) units x \(options.seeds) seed(s), planned device "
+        + "; fold batch \(memory.foldBatch) units x \(memory.members) member(s), planned device "
         + "memory \(LaneMemory.format(memory.bytes)) of \(LaneMemory.format(memory.available))")
     try record.write(to: out)
 
     func publish() throws {
       let entries = units.compactMap { results[$0.key] }
       try AtomicFile.write(
-        ResultsTable.csv(ResultsTable.rows(entries, seeds: options.seeds)),
+        ResultsTable.csv(ResultsTable.rows(entries, selectingAmong: options.selectionSets)),
         to: out.appendingPathComponent("results.csv"))
     }
     func finished(_ entry: UnitRecord, _ predictions: UnitPredictions?) throws {
@@ -136,7 +136,8 @@ public enum Sweep {
 
     try publish()
     let entries = units.compactMap { results[$0.key] }
-    let rows = ResultsTable.rows(entries, seeds: options.seeds)
+    let rows = ResultsTable.rows(entries, selectingAmong: options.selectionSets)
+    try writeSelection(entries, options: options, out: out)
     let failed = entries.filter { $0.record.failed }.map(\.record.unit)
     let seconds = Date().timeIntervalSince(started)
     record.units.finished = entries.count
@@ -151,6 +152,17 @@ public enum Sweep {
     return SweepOutcome(
       record: record, rows: rows, failed: failed, summary: summary,
       pooledSummary: ResultsTable.summary(rows, title: summaryTitle(record), pooledOnly: true))
+  }
+
+  /// `selection.csv` when the sweep chooses inputs per fold (docs/SWEEP_OUTPUTS.md).
+  static func writeSelection(
+    _ entries: [(record: UnitRecord, predictions: UnitPredictions?)], options: SweepOptions,
+    out: URL
+  ) throws {
+    guard let sets = options.selectionSets else { return }
+    try AtomicFile.write(
+      InputSelection.csv(InputSelection.choices(entries, featureSets: sets)),
+      to: out.appendingPathComponent("selection.csv"))
   }
 
   static func summaryTitle(_ record: SweepRecord) -> [String] {
@@ -229,7 +241,7 @@ public enum LaneMemory {
   public static func plan(
     options: SweepOptions, data: SweepData, units: [PlannedUnit], backend: ComputeBackend,
     foldBatch: Int?
-  ) -> (foldBatch: Int, bytes: Int, available: Int) {
+  ) -> (foldBatch: Int, bytes: Int, available: Int, members: Int) {
     let available: Int
     if let cl = backend as? OpenCLBackend {
       available = Int(clamping: cl.device.globalMemoryBytes)
@@ -245,10 +257,11 @@ public enum LaneMemory {
         perLane(
           options.config($0, inputs: width), batch: options.batchSize, steps: data.sequences.length)
       }.max() ?? 0
+    let members = max(units.map(\.members.count).max() ?? options.seeds, 1)
     var groupSize: [String: Int] = [:]
     for unit in units where !unit.key.isBaseline { groupSize[unit.group, default: 0] += 1 }
     let largest = max(groupSize.values.max() ?? 1, 1)
-    let fits = max(1, (available / 2 - store) / max(lane * options.seeds, 1))
+    let fits = max(1, (available / 2 - store) / max(lane * members, 1))
     // The layer kernels index one step's widest tensor of all lanes with 32-bit ints.
     let widest =
       options.models.map {
@@ -256,9 +269,9 @@ public enum LaneMemory {
           options.config($0, inputs: width), batchSize: options.batchSize,
           steps: data.sequences.length, channels: width, outputs: data.sequences.targetWidth)
       }.max() ?? 1
-    let indexable = max(1, IndexGuard.limit / max(widest * options.seeds, 1))
+    let indexable = max(1, IndexGuard.limit / max(widest * members, 1))
     let k = min(foldBatch ?? min(largest, fits), indexable)
-    return (k, store + min(k, largest) * options.seeds * lane, available)
+    return (k, store + min(k, largest) * members * lane, available, members)
   }
 
   public static func format(_ bytes: Int) -> String {

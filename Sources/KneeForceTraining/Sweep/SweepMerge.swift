@@ -70,7 +70,8 @@ public enum SweepMerge {
       try FileManager.default.copyItem(
         at: UnitJournal.folder(folder, key), to: UnitJournal.folder(out, key))
     }
-    let rows = ResultsTable.rows(entries, seeds: first.options.seeds)
+    let rows = ResultsTable.rows(entries, selectingAmong: first.options.selectionSets)
+    try Sweep.writeSelection(entries, options: first.options, out: out)
     try AtomicFile.write(ResultsTable.csv(rows), to: out.appendingPathComponent("results.csv"))
     var record = first
     record.shard = SweepRecord.Shard(index: 1, count: 1)

@@ -13,6 +13,12 @@ public struct SweepOptions: Codable, Equatable, Sendable {
   public var inputs: [String] = ChannelConventions.inputGroups
   /// Leave-one-feature-group-out: `all` and every `no_<group>`.
   public var lofo = false
+  /// Explicit feature sets (`all`, `no_<group>` or groups joined by `+`, e.g. `grf+kin`);
+  /// nil: `all`, and the LOFO sets with `lofo`.
+  public var featureSetList: [String]?
+  /// With several feature sets: also score, per fold, the set whose members had the lowest
+  /// mean inner-validation loss (the `selected` rows; docs/SWEEP_OUTPUTS.md).
+  public var selectInputs = true
   /// Only trials of these activities, or all when nil.
   public var activities: [String]?
   /// One model per activity instead of one per fold on every activity.
@@ -26,7 +32,9 @@ public struct SweepOptions: Codable, Equatable, Sendable {
   public var learningRate: Float = 3e-3
   public var weightDecay: Float = 0
   public var maxGradNorm: Float = 1
-  /// Members per fold unit, seeds `seed` ..< `seed + seeds`.
+  /// How members are validated (early stopping, best epoch).
+  public var validation: ValidationScheme = .next
+  /// Members per fold unit (per inner fold with `.inner`), seeds `seed` ..< `seed + seeds`.
   public var seeds = 1
   public var seed: UInt64 = 0
   /// Architecture overrides; nil keeps `ModelConfig`'s defaults.
@@ -46,9 +54,44 @@ public struct SweepOptions: Codable, Equatable, Sendable {
 
   public init() {}
 
+  /// Older sweep.json files lack the newer keys: they decode to the values those sweeps ran
+  /// with (`next` validation, no explicit feature sets).
+  public init(from decoder: Decoder) throws {
+    let c = try decoder.container(keyedBy: CodingKeys.self)
+    let d = SweepOptions()
+    models = try c.decode([ModelConfig.Kind].self, forKey: .models)
+    inputs = try c.decode([String].self, forKey: .inputs)
+    lofo = try c.decode(Bool.self, forKey: .lofo)
+    featureSetList = try c.decodeIfPresent([String].self, forKey: .featureSetList)
+    selectInputs = try c.decodeIfPresent(Bool.self, forKey: .selectInputs) ?? d.selectInputs
+    activities = try c.decodeIfPresent([String].self, forKey: .activities)
+    perActivity = try c.decode(Bool.self, forKey: .perActivity)
+    epochs = try c.decode(Int.self, forKey: .epochs)
+    patience = try c.decode(Int.self, forKey: .patience)
+    batchSize = try c.decode(Int.self, forKey: .batchSize)
+    learningRate = try c.decode(Float.self, forKey: .learningRate)
+    weightDecay = try c.decode(Float.self, forKey: .weightDecay)
+    maxGradNorm = try c.decode(Float.self, forKey: .maxGradNorm)
+    validation = try c.decodeIfPresent(ValidationScheme.self, forKey: .validation) ?? .next
+    seeds = try c.decode(Int.self, forKey: .seeds)
+    seed = try c.decode(UInt64.self, forKey: .seed)
+    hidden = try c.decodeIfPresent(Int.self, forKey: .hidden)
+    layers = try c.decodeIfPresent(Int.self, forKey: .layers)
+    mlp = try c.decodeIfPresent([Int].self, forKey: .mlp)
+    channels = try c.decodeIfPresent(Int.self, forKey: .channels)
+    levels = try c.decodeIfPresent(Int.self, forKey: .levels)
+    kernelSize = try c.decodeIfPresent(Int.self, forKey: .kernelSize)
+    dropout = try c.decodeIfPresent(Double.self, forKey: .dropout)
+    segmentation = try c.decode(Segmentation.self, forKey: .segmentation)
+    lowPassHz = try c.decodeIfPresent(Double.self, forKey: .lowPassHz)
+    backend = try c.decode(String.self, forKey: .backend)
+  }
+
   enum CodingKeys: String, CodingKey {
     case models, inputs, lofo, activities, epochs, patience, seeds, seed, hidden, layers, mlp
-    case channels, levels, dropout, segmentation, backend
+    case channels, levels, dropout, segmentation, backend, validation
+    case featureSetList = "feature_sets"
+    case selectInputs = "select_inputs"
     case perActivity = "per_activity"
     case batchSize = "batch"
     case learningRate = "lr"
@@ -58,18 +101,45 @@ public struct SweepOptions: Codable, Equatable, Sendable {
     case lowPassHz = "low_pass_hz"
   }
 
-  /// The feature sets of the sweep: `all`, then `no_<group>` for each input group with
-  /// `--lofo` (only where another group remains).
+  /// The feature sets of the sweep: the explicit list, or `all`, then `no_<group>` for each
+  /// input group with `--lofo` (only where another group remains).
   public var featureSets: [String] {
+    if let featureSetList { return featureSetList }
     guard lofo, inputs.count > 1 else { return ["all"] }
     return ["all"] + inputs.map { "no_\($0)" }
   }
 
-  /// The input groups of a feature set.
+  /// The candidates of the `selected` rows: the feature sets when selection is on and there
+  /// is more than one; nil otherwise.
+  public var selectionSets: [String]? {
+    selectInputs && featureSets.count > 1 ? featureSets : nil
+  }
+
+  /// The input groups of a feature set: `all` = `inputs`; `no_<g>` = `inputs` without g;
+  /// otherwise the `+`-joined groups, in `inputs` order.
   public func groups(of featureSet: String) -> [String] {
-    guard featureSet.hasPrefix("no_") else { return inputs }
-    let left = String(featureSet.dropFirst(3))
-    return inputs.filter { $0 != left }
+    if featureSet == "all" { return inputs }
+    if featureSet.hasPrefix("no_") {
+      let left = String(featureSet.dropFirst(3))
+      return inputs.filter { $0 != left }
+    }
+    let named = Set(featureSet.split(separator: "+").map(String.init))
+    return inputs.filter { named.contains($0) }
+  }
+
+  /// Why a feature-set name is not usable with `inputs`, or nil.
+  public func problem(featureSet name: String) -> String? {
+    if name == "all" { return nil }
+    if name.hasPrefix("no_") {
+      let left = String(name.dropFirst(3))
+      guard inputs.contains(left) else { return "'\(name)': \(left) is not among --inputs" }
+      return inputs.count > 1 ? nil : "'\(name)' leaves no input group"
+    }
+    let parts = name.split(separator: "+", omittingEmptySubsequences: false).map(String.init)
+    for part in parts where !inputs.contains(part) {
+      return "'\(name)': '\(part)' is not among --inputs (\(inputs.joined(separator: ", ")))"
+    }
+    return Set(parts).count == parts.count ? nil : "'\(name)' names a group twice"
   }
 
   /// The pipeline settings that produce the sequences of every channel of `inputs`.
@@ -99,6 +169,18 @@ public struct SweepOptions: Codable, Equatable, Sendable {
   /// The seed of member `member` of every unit: `--seed X` plus the member index, mixed with
   /// nothing else, so that a unit gives the same result in any fold batch, shard or resume.
   public func memberSeed(_ member: Int) -> UInt64 { seed &+ UInt64(member) }
+}
+
+/// How a network unit's members are validated, for early stopping and the best epoch.
+public enum ValidationScheme: String, Codable, Sendable, CaseIterable {
+  /// One validation subject per unit: the training subject after the held-out one in sorted
+  /// order; it is not trained on. Members are the seeds.
+  case next
+  /// Inner leave-one-subject-out: for each training subject v, members train on the other
+  /// training subjects and stop on v. The unit's prediction is the mean of all inner members,
+  /// each at its own best epoch (an ensemble, not a refit), so every training subject is
+  /// trained on by most members and the outer held-out subject is never seen.
+  case inner
 }
 
 /// How a sweep is run; nothing here changes its results.

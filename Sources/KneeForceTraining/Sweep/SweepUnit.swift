@@ -75,9 +75,18 @@ public struct UnitKey: Hashable, Codable, Sendable, Comparable {
   }
 
   static func featureRank(_ features: String) -> (Int, String) {
-    let order = ["all", "no_kin", "no_grf", "no_emg"]
+    let order = ["selected", "all", "no_kin", "no_grf", "no_emg"]
     return (order.firstIndex(of: features) ?? order.count, features)
   }
+}
+
+/// One member of a network unit: one model trained on `training`, stopped on `validation`.
+public struct PlannedMember: Sendable, Equatable {
+  public var training: [String]
+  /// nil: no validation, the last epoch is kept.
+  public var validation: String?
+  /// The member's position in the unit: its seed is `SweepOptions.memberSeed(index)`.
+  public var index: Int
 }
 
 /// A unit with the data it trains on, as the planner lays it out.
@@ -87,11 +96,14 @@ public struct PlannedUnit: Sendable, Equatable {
   public var heldOut: String?
   /// Subjects whose sequences the networks train on (the validation subject excluded).
   public var trainingSubjects: [String]
-  /// The subject for early stopping, or nil (`--patience 0`, baselines).
+  /// The subject for early stopping, or nil (`--patience 0`, baselines, inner validation).
   public var validationSubject: String?
+  /// The members of a network unit (inner folds x seeds, or seeds); empty for baselines.
+  public var members: [PlannedMember] = []
   /// Sequences trained on (networks) or fitted (baselines).
   public var trainingSequences: Int
-  /// The shard budget: training sequences x max epochs x members; sequences for baselines.
+  /// The shard budget: the members' training sequences x max epochs; sequences for
+  /// baselines.
   public var cost: Double
 
   /// The (model, feature set) group that fold-batches together and that sharding keeps

@@ -29,6 +29,13 @@ public struct UnitRecord: Codable, Equatable, Sendable {
   public var files: [String]
   /// The ridge baseline's penalty, chosen inside the training subjects.
   public var ridgePenalty: Double?
+  /// Per member: its validation subject (inner validation gives each its own).
+  public var memberValidationSubjects: [String?]? = nil
+  /// Per member: its best validation loss (MSE, BW^2), nil without validation. Their mean
+  /// chooses the `selected` feature set.
+  public var bestValidationLosses: [Double?]? = nil
+  /// Only in a `selected` row's derived record: the feature set chosen for the fold.
+  public var selectedFeatures: String? = nil
 
   public var failed: Bool { status != "ok" }
 
@@ -41,6 +48,9 @@ public struct UnitRecord: Codable, Equatable, Sendable {
     case trainingSequences = "training_sequences"
     case heldOutActivities = "held_out_activities"
     case ridgePenalty = "ridge_penalty"
+    case memberValidationSubjects = "member_validation_subjects"
+    case bestValidationLosses = "best_validation_losses"
+    case selectedFeatures = "selected_features"
   }
 }
 

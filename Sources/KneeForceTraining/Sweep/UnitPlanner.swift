@@ -7,10 +7,13 @@ import Foundation
 /// sequence of its activities, or whose training subjects have none, is left out: there is
 /// nothing to score or to learn.
 ///
-/// Validation (early stopping, best epoch): the subject that follows the held-out one in
-/// sorted order, cyclically (the next one after it that has sequences of the unit's
-/// activities, with `--per-activity`); never the held-out subject. With `patience == 0` there
-/// is none. For `heldOut: nil` (`train --all-subjects`) it is the first subject with sequences.
+/// Validation (early stopping, best epoch), `ValidationScheme.next`: the subject that follows
+/// the held-out one in sorted order, cyclically (the next one after it that has sequences of
+/// the unit's activities, with `--per-activity`); never the held-out subject. For
+/// `heldOut: nil` (`train --all-subjects`) it is the first subject with sequences.
+/// `ValidationScheme.inner`: one member group per training subject with sequences of the
+/// unit's activities, validated on it and trained on the others (a unit with one training
+/// subject falls back to no validation). With `patience == 0` there is none.
 public enum UnitPlanner {
   public static func plan(
     data: SweepData, options: SweepOptions, heldOut: [String?]? = nil,
@@ -18,7 +21,9 @@ public enum UnitPlanner {
   ) throws -> [PlannedUnit] {
     let subjects = data.subjects
     let folds: [String?] = heldOut ?? subjects.map { $0 }
-    let needed = (folds.contains { $0 != nil } ? 2 : 1) + (options.patience > 0 ? 1 : 0)
+    let needed =
+      (folds.contains { $0 != nil } ? 2 : 1)
+      + (options.patience > 0 && options.validation == .next ? 1 : 0)
     guard subjects.count >= needed else {
       throw ExperimentError(
         "\(subjects.count) subject\(subjects.count == 1 ? "" : "s") with sequences; at least "
@@ -37,7 +42,7 @@ public enum UnitPlanner {
         for held in folds {
           let others = subjects.filter { $0 != held }
           var validation: String?
-          if !baseline, options.patience > 0 {
+          if !baseline, options.patience > 0, options.validation == .next {
             let start = held.flatMap { subjects.firstIndex(of: $0) }.map { $0 + 1 } ?? 0
             validation = (0..<subjects.count).map { subjects[(start + $0) % subjects.count] }
               .first { $0 != held && !data.indices(subjects: [$0], activity: activity).isEmpty }
@@ -50,13 +55,39 @@ public enum UnitPlanner {
           let key = UnitKey(
             model: model, features: features, activities: activity,
             subject: held ?? UnitKey.noSubject)
+          var members: [PlannedMember] = []
+          if !baseline {
+            var groups: [(training: [String], validation: String?)] = [(training, validation)]
+            if options.patience > 0, options.validation == .inner {
+              let inner = training.filter {
+                !data.indices(subjects: [$0], activity: activity).isEmpty
+              }
+              if inner.count >= 2 {
+                groups = inner.map { v in (training.filter { $0 != v }, v) }
+              }
+            }
+            for group in groups {
+              for _ in 0..<options.seeds {
+                members.append(
+                  PlannedMember(
+                    training: group.training, validation: group.validation,
+                    index: members.count))
+              }
+            }
+          }
           let cost =
             baseline
-            ? Double(trainCount) : Double(trainCount * options.epochs * options.seeds)
+            ? Double(trainCount)
+            : members.reduce(0) {
+              $0
+                + Double(
+                  data.indices(subjects: Set($1.training), activity: activity).count
+                    * options.epochs)
+            }
           units.append(
             PlannedUnit(
               key: key, heldOut: held, trainingSubjects: training, validationSubject: validation,
-              trainingSequences: trainCount, cost: cost))
+              members: members, trainingSequences: trainCount, cost: cost))
         }
       }
     }
