@@ -21,6 +21,7 @@ struct KneeForce: ParsableCommand {
     subcommands: [
       DemoCommand.self,
       SweepCommand.self,
+      TuneCommand.self,
       TrainCommand.self,
       PredictCommand.self,
       MergeCommand.self,

@@ -44,6 +44,9 @@ struct SweepCommand: ParsableCommand {
   @Flag(help: "Continue the sweep in OUT: skip its finished units (absent or empty OUT: start).")
   var resume = false
 
+  @Option(help: "tune.json of `kneeforce tune` on the same data: each fold's chosen settings.")
+  var tuned: String?
+
   @Flag(help: "Replace the contents of OUT if it holds an earlier kneeforce output.")
   var force = false
 
@@ -68,9 +71,19 @@ struct SweepCommand: ParsableCommand {
     settings.foldBatch = foldBatch
     settings.shard = (shard.index, shard.count)
     settings.resume = resume
+    var options = training.options
+    if let tuned {
+      let record = try Tune.Record.read(URL(fileURLWithPath: tuned))
+      let fingerprint = DataFingerprint.of(dataset)
+      guard record.dataFingerprint == fingerprint else {
+        throw ExperimentError(
+          "\(tuned) was tuned on other data (fingerprint \(record.dataFingerprint) of "
+            + "\(record.dataset), here \(fingerprint)); run `kneeforce tune` on \(data)")
+      }
+      options.tuned = record.choices
+    }
     let outcome = try Sweep.run(
-      dataset: dataset, options: training.options, settings: settings, backend: backend,
-      out: folder)
+      dataset: dataset, options: options, settings: settings, backend: backend, out: folder)
     try report(outcome, folder: folder, started: started)
   }
 }

@@ -15,13 +15,19 @@ import KneeForceModels
 /// A member whose loss turns non-finite fails its unit (all its members stop); the others go on.
 struct NetworkRunner {
   let data: SweepData
-  let options: SweepOptions
+  /// The sweep's options; a fold batch with tuned settings runs with them applied.
+  var options: SweepOptions
   let backend: ComputeBackend
   let store: SequenceStore
   let dataset: Dataset
   let fingerprint: String
   let out: URL
   let progress: SweepProgress
+  /// False for `kneeforce tune`: members are trained and validated, the held-out subject is
+  /// never predicted.
+  var predictsHeldOut = true
+  /// The tuned settings this runner's options have applied (recorded in unit.json).
+  var applied: [String: Double]?
   /// Called with each unit as soon as its files are written.
   let onFinished: (UnitRecord, UnitPredictions?) throws -> Void
 
@@ -31,6 +37,14 @@ struct NetworkRunner {
       return []
     }
     precondition(units.allSatisfy { $0.group == first.group })
+    if let tuned = first.tuned, !tuned.isEmpty {
+      var runner = self
+      runner.options = try options.applying(tuned)
+      runner.applied = tuned
+      var untuned = units
+      for i in untuned.indices { untuned[i].tuned = nil }
+      return try runner.run(untuned)
+    }
     let started = Date()
     let channels = data.channels(of: first.key.features, options: options)
     let config = options.config(kind, inputs: channels.count)
@@ -96,7 +110,9 @@ struct NetworkRunner {
           seeds: members.map { lanes[$0].seed }),
         to: folder.appendingPathComponent("history.csv"))
       let held =
-        unit.heldOut.map { data.indices(subjects: [$0], activity: unit.key.activities) } ?? []
+        predictsHeldOut
+        ? unit.heldOut.map { data.indices(subjects: [$0], activity: unit.key.activities) } ?? []
+        : []
       var predictions: UnitPredictions?
       if failures[u] == nil {
         if options.patience > 0 {
@@ -128,7 +144,8 @@ struct NetworkRunner {
         heldOutActivities: Array(Set(held.map { data.sequences.activities[$0] })).sorted(),
         seconds: Date().timeIntervalSince(started), files: files, ridgePenalty: nil,
         memberValidationSubjects: unit.members.map(\.validation),
-        bestValidationLosses: members.map { best[$0].isFinite ? best[$0] : nil })
+        bestValidationLosses: members.map { best[$0].isFinite ? best[$0] : nil },
+        tunedSettings: applied)
       try UnitJournal.write(record, in: out)
       done.insert(u)
       try onFinished(record, predictions)

@@ -32,7 +32,7 @@ public enum Sweep {
     let data = try SweepData(dataset: dataset, options: options)
     let plan = try UnitPlanner.plan(
       data: data, options: options, heldOut: heldOut,
-      includeBaselines: heldOut != [nil])
+      includeBaselines: heldOut != [nil] && settings.scoresHeldOut)
     let (index, count) = settings.shard
     let units = ShardAssignment.units(plan, shard: index, of: count)
     let store = try SequenceStore(
@@ -120,9 +120,10 @@ public enum Sweep {
       if byGroup[unit.group] == nil { groups.append(unit.group) }
       byGroup[unit.group, default: []].append(unit)
     }
-    let runner = NetworkRunner(
+    var runner = NetworkRunner(
       data: data, options: options, backend: backend, store: store, dataset: dataset,
       fingerprint: record.data.fingerprint, out: out, progress: progress, onFinished: finished)
+    runner.predictsHeldOut = settings.scoresHeldOut
     for group in groups {
       let list = byGroup[group]!
       for start in stride(from: 0, to: list.count, by: memory.foldBatch) {
@@ -252,10 +253,15 @@ public enum LaneMemory {
       4 * data.sequences.count * data.sequences.length
       * (data.sequences.inputWidth + data.sequences.targetWidth)
     let width = data.sequences.inputWidth
+    // Tuned folds may use larger models or batches: size for the largest.
+    let variants =
+      [options]
+      + Set(units.compactMap(\.tuned)).compactMap { try? options.applying($0) }
     let lane =
-      options.models.map {
-        perLane(
-          options.config($0, inputs: width), batch: options.batchSize, steps: data.sequences.length)
+      variants.flatMap { o in
+        o.models.map {
+          perLane(o.config($0, inputs: width), batch: o.batchSize, steps: data.sequences.length)
+        }
       }.max() ?? 0
     let members = max(units.map(\.members.count).max() ?? options.seeds, 1)
     var groupSize: [String: Int] = [:]
@@ -264,10 +270,12 @@ public enum LaneMemory {
     let fits = max(1, (available / 2 - store) / max(lane * members, 1))
     // The layer kernels index one step's widest tensor of all lanes with 32-bit ints.
     let widest =
-      options.models.map {
-        LockstepTrainer.widestPerLane(
-          options.config($0, inputs: width), batchSize: options.batchSize,
-          steps: data.sequences.length, channels: width, outputs: data.sequences.targetWidth)
+      variants.flatMap { o in
+        o.models.map {
+          LockstepTrainer.widestPerLane(
+            o.config($0, inputs: width), batchSize: o.batchSize,
+            steps: data.sequences.length, channels: width, outputs: data.sequences.targetWidth)
+        }
       }.max() ?? 1
     let indexable = max(1, IndexGuard.limit / max(widest * members, 1))
     let k = min(foldBatch ?? min(largest, fits), indexable)

@@ -51,6 +51,9 @@ public struct SweepOptions: Codable, Equatable, Sendable {
   public var lowPassHz: Double?
   /// `cpu` or `opencl`: the backends agree to rounding, not bitwise.
   public var backend = "cpu"
+  /// Per-fold settings chosen by `kneeforce tune` (`sweep --tuned`); a unit without a choice
+  /// uses the options as they are.
+  public var tuned: [TunedChoice]?
 
   public init() {}
 
@@ -85,11 +88,12 @@ public struct SweepOptions: Codable, Equatable, Sendable {
     segmentation = try c.decode(Segmentation.self, forKey: .segmentation)
     lowPassHz = try c.decodeIfPresent(Double.self, forKey: .lowPassHz)
     backend = try c.decode(String.self, forKey: .backend)
+    tuned = try c.decodeIfPresent([TunedChoice].self, forKey: .tuned)
   }
 
   enum CodingKeys: String, CodingKey {
     case models, inputs, lofo, activities, epochs, patience, seeds, seed, hidden, layers, mlp
-    case channels, levels, dropout, segmentation, backend, validation
+    case channels, levels, dropout, segmentation, backend, validation, tuned
     case featureSetList = "feature_sets"
     case selectInputs = "select_inputs"
     case perActivity = "per_activity"
@@ -191,8 +195,10 @@ public struct SweepRunSettings: Sendable {
   public var shard: (index: Int, count: Int) = (1, 1)
   /// Whether to continue the units journalled in the output folder.
   public var resume = false
-  /// The command that writes the folder (`sweep`, `train`).
+  /// The command that writes the folder (`sweep`, `train`, `tune`).
   public var command = "sweep"
+  /// False for `kneeforce tune`'s trainings: no baselines, no held-out predictions or scores.
+  public var scoresHeldOut = true
 
   public init() {}
 }

@@ -100,6 +100,8 @@ public struct PlannedUnit: Sendable, Equatable {
   public var validationSubject: String?
   /// The members of a network unit (inner folds x seeds, or seeds); empty for baselines.
   public var members: [PlannedMember] = []
+  /// Settings chosen for this fold by `kneeforce tune`, or nil.
+  public var tuned: [String: Double]? = nil
   /// Sequences trained on (networks) or fitted (baselines).
   public var trainingSequences: Int
   /// The shard budget: the members' training sequences x max epochs; sequences for
@@ -108,5 +110,7 @@ public struct PlannedUnit: Sendable, Equatable {
 
   /// The (model, feature set) group that fold-batches together and that sharding keeps
   /// together where it balances.
-  public var group: String { "\(key.model)__\(key.features)" }
+  public var group: String {
+    "\(key.model)__\(key.features)" + (tuned.map { "__" + TunedChoice.label($0) } ?? "")
+  }
 }

@@ -34,6 +34,8 @@ public struct UnitRecord: Codable, Equatable, Sendable {
   /// Per member: its best validation loss (MSE, BW^2), nil without validation. Their mean
   /// chooses the `selected` feature set.
   public var bestValidationLosses: [Double?]? = nil
+  /// The settings `kneeforce tune` chose for this fold, when the sweep used them.
+  public var tunedSettings: [String: Double]? = nil
   /// Only in a `selected` row's derived record: the feature set chosen for the fold.
   public var selectedFeatures: String? = nil
 
@@ -51,6 +53,7 @@ public struct UnitRecord: Codable, Equatable, Sendable {
     case memberValidationSubjects = "member_validation_subjects"
     case bestValidationLosses = "best_validation_losses"
     case selectedFeatures = "selected_features"
+    case tunedSettings = "tuned_settings"
   }
 }
 

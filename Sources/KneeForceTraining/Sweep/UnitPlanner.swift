@@ -37,7 +37,7 @@ public enum UnitPlanner {
     }
     let activitySets = options.perActivity ? data.activities : ["all"]
     var units: [PlannedUnit] = []
-    func add(_ model: String, _ features: String, baseline: Bool) {
+    func add(_ model: String, _ features: String, baseline: Bool) throws {
       for activity in activitySets {
         for held in folds {
           let others = subjects.filter { $0 != held }
@@ -55,6 +55,8 @@ public enum UnitPlanner {
           let key = UnitKey(
             model: model, features: features, activities: activity,
             subject: held ?? UnitKey.noSubject)
+          let tuned = baseline ? nil : options.tunedSettings(for: key)
+          let unitOptions = try options.applying(tuned ?? [:])
           var members: [PlannedMember] = []
           if !baseline {
             var groups: [(training: [String], validation: String?)] = [(training, validation)]
@@ -67,7 +69,7 @@ public enum UnitPlanner {
               }
             }
             for group in groups {
-              for _ in 0..<options.seeds {
+              for _ in 0..<unitOptions.seeds {
                 members.append(
                   PlannedMember(
                     training: group.training, validation: group.validation,
@@ -82,21 +84,21 @@ public enum UnitPlanner {
               $0
                 + Double(
                   data.indices(subjects: Set($1.training), activity: activity).count
-                    * options.epochs)
+                    * unitOptions.epochs)
             }
           units.append(
             PlannedUnit(
               key: key, heldOut: held, trainingSubjects: training, validationSubject: validation,
-              members: members, trainingSequences: trainCount, cost: cost))
+              members: members, tuned: tuned, trainingSequences: trainCount, cost: cost))
         }
       }
     }
     for model in options.models {
-      for features in options.featureSets { add(model.rawValue, features, baseline: false) }
+      for features in options.featureSets { try add(model.rawValue, features, baseline: false) }
     }
     if includeBaselines {
-      add("mean_curve", "all", baseline: true)
-      for features in options.featureSets { add("ridge", features, baseline: true) }
+      try add("mean_curve", "all", baseline: true)
+      for features in options.featureSets { try add("ridge", features, baseline: true) }
     }
     return units
   }
