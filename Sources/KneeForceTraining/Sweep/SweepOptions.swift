@@ -43,8 +43,41 @@ public struct SweepOptions: Codable, Equatable, Sendable {
   public var lowPassHz: Double?
   /// `cpu` or `opencl`: the backends agree to rounding, not bitwise.
   public var backend = "cpu"
+  /// The gait events the `aligned_curve` baseline aligns on.
+  public var alignedEvents = AlignedEvents.default
 
   public init() {}
+
+  /// Every field is required except `aligned_events`, which sweeps written before it existed
+  /// lack: they read as the default, so that `--resume` and `merge` still accept them.
+  public init(from decoder: Decoder) throws {
+    let c = try decoder.container(keyedBy: CodingKeys.self)
+    models = try c.decode([ModelConfig.Kind].self, forKey: .models)
+    inputs = try c.decode([String].self, forKey: .inputs)
+    lofo = try c.decode(Bool.self, forKey: .lofo)
+    activities = try c.decodeIfPresent([String].self, forKey: .activities)
+    perActivity = try c.decode(Bool.self, forKey: .perActivity)
+    epochs = try c.decode(Int.self, forKey: .epochs)
+    patience = try c.decode(Int.self, forKey: .patience)
+    batchSize = try c.decode(Int.self, forKey: .batchSize)
+    learningRate = try c.decode(Float.self, forKey: .learningRate)
+    weightDecay = try c.decode(Float.self, forKey: .weightDecay)
+    maxGradNorm = try c.decode(Float.self, forKey: .maxGradNorm)
+    seeds = try c.decode(Int.self, forKey: .seeds)
+    seed = try c.decode(UInt64.self, forKey: .seed)
+    hidden = try c.decodeIfPresent(Int.self, forKey: .hidden)
+    layers = try c.decodeIfPresent(Int.self, forKey: .layers)
+    mlp = try c.decodeIfPresent([Int].self, forKey: .mlp)
+    channels = try c.decodeIfPresent(Int.self, forKey: .channels)
+    levels = try c.decodeIfPresent(Int.self, forKey: .levels)
+    kernelSize = try c.decodeIfPresent(Int.self, forKey: .kernelSize)
+    dropout = try c.decodeIfPresent(Double.self, forKey: .dropout)
+    segmentation = try c.decode(Segmentation.self, forKey: .segmentation)
+    lowPassHz = try c.decodeIfPresent(Double.self, forKey: .lowPassHz)
+    backend = try c.decode(String.self, forKey: .backend)
+    alignedEvents =
+      try c.decodeIfPresent(AlignedEvents.self, forKey: .alignedEvents) ?? .default
+  }
 
   enum CodingKeys: String, CodingKey {
     case models, inputs, lofo, activities, epochs, patience, seeds, seed, hidden, layers, mlp
@@ -56,6 +89,7 @@ public struct SweepOptions: Codable, Equatable, Sendable {
     case maxGradNorm = "max_grad_norm"
     case kernelSize = "kernel_size"
     case lowPassHz = "low_pass_hz"
+    case alignedEvents = "aligned_events"
   }
 
   /// The feature sets of the sweep: `all`, then `no_<group>` for each input group with
