@@ -65,20 +65,22 @@ public struct GaitPhaseEvent: Equatable, Sendable {
 /// It reads the predicted sequences' inputs (`grf.vertical`, in BW) and never their targets;
 /// without a `grf.vertical` input there are no events and it is the plain mean curve.
 public struct AlignedCurve: Sendable {
-  /// vGRF below this (BW) is swing: the toe-off criterion, above force-plate noise
-  /// and below the smallest stance force of a loaded foot.
+  /// vGRF below this (BW) is swing: well above force-plate noise in swing, well below any
+  /// stance force of a loaded foot.
   public static let thresholdBW: Float = 0.03
   /// Steps the force must stay on the new side of the threshold (and must have stayed on the
   /// old side) for a crossing to count, so that noise around the threshold or a one-sample
-  /// dip in stance is not an event.
+  /// dip in stance is not an event. In steps, not seconds: 3 % of a 101-step cycle.
   public static let holdSteps = 3
 
   public let events: AlignedEvents
   public let length: Int
   /// Plain mean curves `[T][3]` by activity, `*` for all activities.
-  var means: [String: [Float]]
+  let means: [String: [Float]]
   /// Warped templates by activity: event pattern, mean event steps and curve `[T][3]`.
-  var templates: [String: (pattern: [GaitPhaseEvent.Kind], steps: [Double], curve: [Float])]
+  let templates: [String: Template]
+
+  typealias Template = (pattern: [GaitPhaseEvent.Kind], steps: [Double], curve: [Float])
 
   /// Fits on the sequences of `set` at `training`.
   public init(sequences set: SequenceSet, training: [Int], events: AlignedEvents = .default)
@@ -102,17 +104,25 @@ public struct AlignedCurve: Sendable {
         counts[key, default: 0] += 1
       }
     }
-    means = sums.mapValues { _ in [] }
+    var means: [String: [Float]] = [:]
     for (key, sum) in sums {
       let n = Double(counts[key] ?? 1)
       means[key] = sum.map { Float($0 / n) }
     }
+    self.means = means
+    templates = AlignedCurve.templates(set, training, kinds: events.kinds)
+  }
 
-    templates = [:]
-    guard events != .none else { return }
+  /// The template of each activity of the training sequences that has events of `kinds`.
+  static func templates(_ set: SequenceSet, _ training: [Int], kinds: Set<GaitPhaseEvent.Kind>)
+    -> [String: Template]
+  {
+    let width = set.targetWidth
+    let stride = set.length * width
+    var templates: [String: Template] = [:]
     var found: [String: [(index: Int, events: [GaitPhaseEvent])]] = [:]
     for i in training {
-      let e = AlignedCurve.events(in: set, i, kinds: events.kinds)
+      let e = AlignedCurve.events(in: set, i, kinds: kinds)
       if !e.isEmpty { found[set.activities[i], default: []].append((i, e)) }
     }
     for (activity, list) in found {
@@ -143,6 +153,7 @@ public struct AlignedCurve: Sendable {
       }
       templates[activity] = (pattern, steps, sum.map { Float($0 / Double(members.count)) })
     }
+    return templates
   }
 
   /// Predictions `[indices.count][T][3]` (BW) for the sequences of `set` at `indices`, from
