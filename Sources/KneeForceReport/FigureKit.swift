@@ -23,7 +23,9 @@ enum Palette {
     case "bilstm_mlp": return (blue, nil)
     case "tcn": return (vermillion, nil)
     case "mean_curve": return (green, "6 3")
+    case "aligned_curve": return (green, "2 2")
     case "ridge": return (purple, "2 2")
+    case "ridge_subject": return (purple, "6 3")
     default:
       let others = [orange, skyBlue, yellow, grey]
       let index = name.unicodeScalars.reduce(0) { ($0 &* 31 &+ Int($1.value)) & 0xFFFF }
@@ -47,7 +49,9 @@ enum Words {
     case "bilstm_mlp": return "biLSTM-MLP"
     case "tcn": return "TCN"
     case "mean_curve": return "mean curve (baseline)"
+    case "aligned_curve": return "aligned curve (baseline)"
     case "ridge": return "ridge (baseline)"
+    case "ridge_subject": return "ridge, per-subject z-scores (baseline)"
     default: return name
     }
   }
@@ -57,7 +61,9 @@ enum Words {
     case "bilstm_mlp": return "biLSTM-MLP"
     case "tcn": return "TCN"
     case "mean_curve": return "mean curve"
+    case "aligned_curve": return "aligned curve"
     case "ridge": return "ridge"
+    case "ridge_subject": return "ridge (subject z)"
     default: return name
     }
   }

@@ -23,7 +23,7 @@ public struct ReportInputError: Error, CustomStringConvertible, Equatable {
 /// The three targets of docs/SWEEP_OUTPUTS.md, in their order.
 let targetOrder = ["medial", "lateral", "total"]
 let networkOrder = ["bilstm_mlp", "tcn"]
-let baselineOrder = ["mean_curve", "ridge"]
+let baselineOrder = ["mean_curve", "aligned_curve", "ridge", "ridge_subject"]
 let featureOrder = ["all", "no_kin", "no_grf", "no_emg"]
 
 func modelRank(_ model: String) -> (Int, String) {

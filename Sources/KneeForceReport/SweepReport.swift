@@ -180,8 +180,9 @@ struct ReportContent {
     var lofoScores: [LOFOScores] = []
     var lofoRows: [(String, String, String, (mean: Double, sd: Double, n: Int))] = []
     let left = rows.filter { $0.features != "all" && $0.activity == "all" && !$0.failed }
-    // The mean curve uses no inputs: leaving a group out cannot change it.
-    for (model, trained) in models where model != "mean_curve" {
+    // The mean curves are fitted on `all` only (aligned_curve reads just the vertical GRF's
+    // timing): there is no left-out group to compare.
+    for (model, trained) in models where !["mean_curve", "aligned_curve"].contains(model) {
       let these = left.filter { $0.model == model && $0.activities == trained }
       guard !these.isEmpty else { continue }
       let groups = Array(Set(these.map(\.features))).sorted { featureRank($0) < featureRank($1) }

@@ -13,8 +13,8 @@ struct DemoCommand: ParsableCommand {
       1. Writes the built-in SYNTHETIC cohort (`kneeforce synth`: 6 subjects, 6 activities; \
       not patient data) into OUT/data and checks it.
       2. Runs `kneeforce sweep` on it: every fold (each subject held out once) of the \
-      biLSTM-MLP and the TCN, and the mean_curve and ridge baselines, scored per activity \
-      and pooled; prints the summary table (mean ± SD over held-out subjects).
+      biLSTM-MLP and the TCN, and the mean_curve, aligned_curve, ridge and ridge_subject \
+      baselines, scored per activity and pooled; prints the summary table (mean ± SD over held-out subjects).
 
       Sized to finish in a few minutes on two CPU cores: networks smaller than the sweep's \
       defaults (biLSTM hidden 32, MLP 64,32; TCN 32 channels, 3 levels) and --epochs 40 \

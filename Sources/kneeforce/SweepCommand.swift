@@ -16,8 +16,9 @@ struct SweepCommand: ParsableCommand {
       all activities pooled; --per-activity trains one per activity. --lofo adds the feature \
       sets no_kin, no_grf, no_emg. The validation subject (early stopping, best epoch) is \
       the training subject after the held-out one in sorted order; --patience 0 uses none \
-      and keeps the last epoch. Baselines mean_curve and ridge are scored per fold beside \
-      the networks. Units of one model and feature set train in lockstep, --fold-batch at a \
+      and keeps the last epoch. Baselines are scored per fold beside the networks: \
+      mean_curve, aligned_curve (the mean curve warped to each sequence's own toe-off, \
+      --aligned-events), ridge and ridge_subject (inputs z-scored per subject). Units of one model and feature set train in lockstep, --fold-batch at a \
       time (default: as many as fit half the device's memory).
 
       Outputs (docs/SWEEP_OUTPUTS.md): results.csv, summary.md, sweep.json and units/<unit>/ \

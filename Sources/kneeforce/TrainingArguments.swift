@@ -9,6 +9,10 @@ import KneeForceTraining
 extension ModelConfig.Kind: ExpressibleByArgument {}
 extension ValidationScheme: ExpressibleByArgument {}
 
+extension AlignedEvents: ExpressibleByArgument {
+  public static var allValueStrings: [String] { allCases.map(\.rawValue) }
+}
+
 /// `--shard I/N`.
 struct ShardSpec: ExpressibleByArgument, CustomStringConvertible {
   var index: Int
@@ -121,6 +125,14 @@ struct TrainingArguments: ParsableArguments {
   @Option(help: "Time-normalised length of every sequence in samples (2-10000).")
   var length = 101
 
+  @Option(
+    help: """
+      Gait events the aligned_curve baseline warps the mean curve to, found in each \
+      sequence's own vertical GRF (threshold 0.03 BW): toe_off, heel_strike, \
+      toe_off,heel_strike, or none (the plain mean curve).
+      """)
+  var alignedEvents = AlignedEvents.default
+
   func validate() throws {
     try checkRange(epochs, 1...100_000, "--epochs")
     try checkRange(patience, 0...100_000, "--patience")
@@ -196,6 +208,7 @@ struct TrainingArguments: ParsableArguments {
     o.kernelSize = kernelSize
     o.dropout = dropout
     o.segmentation = .trial(length: length)
+    o.alignedEvents = alignedEvents
     return o
   }
 }

@@ -25,7 +25,9 @@ final class SweepPlanTests: XCTestCase {
     let networks = plan.filter { !$0.key.isBaseline }
     XCTAssertEqual(networks.count, 2 * 4 * 4)
     XCTAssertEqual(plan.filter { $0.key.model == "mean_curve" }.count, 4)
+    XCTAssertEqual(plan.filter { $0.key.model == "aligned_curve" }.count, 4)
     XCTAssertEqual(plan.filter { $0.key.model == "ridge" }.count, 4 * 4)
+    XCTAssertEqual(plan.filter { $0.key.model == "ridge_subject" }.count, 4 * 4)
     XCTAssertEqual(Set(plan.map(\.key)).count, plan.count, "unit keys are unique")
     let subjects = data.subjects
     for unit in plan {
@@ -58,7 +60,7 @@ final class SweepPlanTests: XCTestCase {
     }
     var options = SweepOptions()
     options.patience = 0
-    XCTAssertEqual(try UnitPlanner.plan(data: data, options: options).count, 2 * 2 + 2 + 2)
+    XCTAssertEqual(try UnitPlanner.plan(data: data, options: options).count, 2 * 2 + 4 * 2)
     XCTAssertThrowsError(try UnitPlanner.plan(data: data, options: options, heldOut: ["nobody"]))
   }
 
@@ -137,7 +139,7 @@ final class SweepPlanTests: XCTestCase {
     let data = try SweepData(dataset: try cohort(), options: options)
     let plan = try UnitPlanner.plan(data: data, options: options)
     let meanUnit = try XCTUnwrap(plan.first { $0.key.model == "mean_curve" })
-    let curve = Baselines.meanCurve(data: data, unit: meanUnit)
+    let curve = try Baselines.meanCurve(data: data, unit: meanUnit)
     XCTAssertEqual(Set(curve.sequences.map(\.subject)), [meanUnit.heldOut!])
     // Its walking curve is the mean of the training subjects' walking curves.
     let walking = data.indices(subjects: Set(meanUnit.trainingSubjects), activity: "walking")
@@ -147,6 +149,16 @@ final class SweepPlanTests: XCTestCase {
       / Double(walking.count)
     let first = try XCTUnwrap(curve.sequences.first { $0.activity == "walking" })
     XCTAssertEqual(Double(first.predicted[5]), expected, accuracy: 1e-5)
+    // The aligned curve is the same where there is no toe-off (squat: double stance), and
+    // warped where there is one.
+    let aligned = try Baselines.alignedCurve(data: data, unit: meanUnit, events: .toeOff)
+    for (plain, warped) in zip(curve.sequences, aligned.sequences) {
+      if plain.activity == "squat" {
+        XCTAssertEqual(plain.predicted, warped.predicted, "squat \(plain.trialID)")
+      } else {
+        XCTAssertNotEqual(plain.predicted, warped.predicted, "walking \(plain.trialID)")
+      }
+    }
     let ridgeUnit = try XCTUnwrap(
       plan.first { $0.key.model == "ridge" && $0.key.features == "no_grf" })
     let ridge = try Baselines.ridge(data: data, unit: ridgeUnit, options: options)

@@ -54,22 +54,29 @@ final class SweepRunTests: XCTestCase {
     let all = try sweep(dataset, options, into: root.appendingPathComponent("batched"))
     XCTAssertTrue(all.failed.isEmpty)
     XCTAssertTrue(all.record.complete)
-    XCTAssertEqual(all.record.units.planned, 2 * 3 + 3 + 3)
+    XCTAssertEqual(all.record.units.planned, 2 * 3 + 4 * 3)
     let one = try sweep(dataset, options, foldBatch: 1, into: root.appendingPathComponent("one"))
     let batched = try text(root.appendingPathComponent("batched/results.csv"))
     XCTAssertEqual(try text(root.appendingPathComponent("one/results.csv")), batched)
     XCTAssertEqual(one.rows, all.rows)
     let rows = batched.split(separator: "\n")
-    // 4 models x 3 subjects x (all + 2 activities) x 3 targets, plus the header.
-    XCTAssertEqual(rows.count, 1 + 4 * 3 * 3 * 3)
+    // 6 models x 3 subjects x (all + 2 activities) x 3 targets, plus the header.
+    XCTAssertEqual(rows.count, 1 + 6 * 3 * 3 * 3)
     XCTAssertTrue(rows.dropFirst().allSatisfy { $0.hasSuffix(",ok") })
+    for model in UnitKey.baselines {
+      for subject in dataset.subjects {
+        XCTAssertEqual(
+          rows.filter { $0.hasPrefix("\(model),all,all,\(subject),") }.count, 3,
+          "\(model) \(subject): one row per target")
+      }
+    }
 
     let shards = (1...2).map { root.appendingPathComponent("shard\($0)") }
     for (i, folder) in shards.enumerated() {
       _ = try sweep(dataset, options, shard: (i + 1, 2), into: folder)
     }
     let unitsPerShard = shards.map { UnitJournal.all(in: $0).count }
-    XCTAssertEqual(unitsPerShard.reduce(0, +), 12)
+    XCTAssertEqual(unitsPerShard.reduce(0, +), 18)
     XCTAssertTrue(unitsPerShard.allSatisfy { $0 > 0 }, "\(unitsPerShard)")
     let merged = root.appendingPathComponent("merged")
     try FileManager.default.createDirectory(at: merged, withIntermediateDirectories: true)
@@ -77,7 +84,7 @@ final class SweepRunTests: XCTestCase {
     XCTAssertEqual(try text(merged.appendingPathComponent("results.csv")), batched)
     let record = try XCTUnwrap(try SweepRecord.read(from: merged))
     XCTAssertEqual(record.shard, SweepRecord.Shard(index: 1, count: 1))
-    XCTAssertEqual(record.units.finished, 12)
+    XCTAssertEqual(record.units.finished, 18)
 
     // Refusals: a missing shard, a shard given twice, a shard of other options.
     let refused = root.appendingPathComponent("refused")

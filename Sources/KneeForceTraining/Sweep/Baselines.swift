@@ -1,41 +1,36 @@
 import Foundation
 import KneeForceData
 
-/// The two baselines every sweep scores beside the networks, per fold, on the same
-/// sequences and targets:
+/// The baselines every sweep scores beside the networks, per fold, on the same sequences
+/// and targets:
 /// - `mean_curve`: the training subjects' mean time-normalised curve per activity and target
 ///   (mean over their sequences of the activity at each step; the mean over every activity
 ///   for an activity they lack). It uses no input at all: what a network must beat to have
 ///   learnt anything from the signals.
-/// - `ridge`: per-time-step ridge regression on the z-scored inputs (`ridgeBaseline`), the
-///   penalty chosen from `ridgePenalties` by leave-one-subject-out inside the training
-///   subjects (lowest pooled squared error; the smaller penalty on ties), then refitted on
-///   every training subject.
+/// - `aligned_curve`: the same curves time-warped to each sequence's own gait events in its
+///   vertical GRF (`AlignedCurve`): what timing alone explains.
+/// - `ridge`: per-time-step ridge regression on the inputs z-scored with the training
+///   subjects' statistics (`ridgeBaseline`), the penalty chosen from `ridgePenalties` by
+///   leave-one-subject-out inside the training subjects (lowest pooled squared error; the
+///   smaller penalty on ties), then refitted on every training subject.
+/// - `ridge_subject`: the same on inputs first z-scored per subject with that subject's own
+///   statistics (`SweepData.subjectNormalized()`), which a new patient also has: how much of
+///   the error is between-subject offset and scale of the signals.
 public enum Baselines {
   public static let ridgePenalties: [Double] = [1e-3, 1e-2, 1e-1, 1, 10, 100, 1000]
 
-  public static func meanCurve(data: SweepData, unit: PlannedUnit) -> UnitPredictions {
-    let set = data.sequences
-    let width = set.targetWidth
-    let stride = set.length * width
+  public static func meanCurve(data: SweepData, unit: PlannedUnit) throws -> UnitPredictions {
+    try alignedCurve(data: data, unit: unit, events: .none)
+  }
+
+  public static func alignedCurve(data: SweepData, unit: PlannedUnit, events: AlignedEvents)
+    throws -> UnitPredictions
+  {
     let training = data.indices(subjects: Set(unit.trainingSubjects), activity: unit.key.activities)
-    var sums: [String: [Double]] = [:]
-    var counts: [String: Int] = [:]
-    for i in training {
-      for key in [set.activities[i], "*"] {
-        var sum = sums[key] ?? [Double](repeating: 0, count: stride)
-        for k in 0..<stride { sum[k] += Double(set.targets[i * stride + k]) }
-        sums[key] = sum
-        counts[key, default: 0] += 1
-      }
-    }
+    let curve = try AlignedCurve(sequences: data.sequences, training: training, events: events)
     let held = data.indices(subjects: [unit.heldOut ?? ""], activity: unit.key.activities)
-    let curves = held.map { i -> [Float] in
-      let key = sums[set.activities[i]] != nil ? set.activities[i] : "*"
-      let n = Double(counts[key] ?? 1)
-      return (sums[key] ?? [Double](repeating: 0, count: stride)).map { Float($0 / n) }
-    }
-    return UnitPredictions(set: set, indices: held, members: [curves.flatMap { $0 }])
+    return UnitPredictions(
+      set: data.sequences, indices: held, members: [curve.predict(data.sequences, held)])
   }
 
   /// The ridge prediction for the held-out subject and the penalty chosen.

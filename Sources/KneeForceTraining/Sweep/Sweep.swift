@@ -106,8 +106,12 @@ public enum Sweep {
 
     // Baselines first: seconds, and the table has something to show early.
     let baselineStart = Date()
+    let subjectData =
+      try pending.contains { $0.key.model == "ridge_subject" } ? data.subjectNormalized() : data
     for unit in pending where unit.key.isBaseline {
-      try runBaseline(unit, data: data, options: options, out: out, onFinished: finished)
+      try runBaseline(
+        unit, data: unit.key.model == "ridge_subject" ? subjectData : data, options: options,
+        out: out, onFinished: finished)
     }
     let baselineSeconds = Date().timeIntervalSince(baselineStart)
 
@@ -176,7 +180,8 @@ public enum Sweep {
     lines.append(
       "Data \(record.data.folder) (\(record.data.subjects.count) subjects, "
         + "\(record.data.sequences) sequences); models \(o.models.map(\.rawValue).joined(separator: ", ")) "
-        + "and the baselines mean_curve and ridge; inputs \(o.inputs.joined(separator: ", "))"
+        + "and the baselines mean_curve, aligned_curve (events \(o.alignedEvents.rawValue)), ridge "
+        + "and ridge_subject; inputs \(o.inputs.joined(separator: ", "))"
         + (o.lofo ? " (LOFO)" : "") + "; \(o.epochs) epochs max, patience \(o.patience), batch "
         + "\(o.batchSize), lr \(o.learningRate), \(o.seeds) seed(s) from \(o.seed)"
         + (o.perActivity ? "; one model per activity" : "") + ".")
@@ -194,9 +199,13 @@ public enum Sweep {
     let started = Date()
     var penalty: Double?
     let predictions: UnitPredictions
-    if unit.key.model == "mean_curve" {
-      predictions = Baselines.meanCurve(data: data, unit: unit)
-    } else {
+    switch unit.key.model {
+    case "mean_curve":
+      predictions = try Baselines.meanCurve(data: data, unit: unit)
+    case "aligned_curve":
+      predictions = try Baselines.alignedCurve(
+        data: data, unit: unit, events: options.alignedEvents)
+    default:
       let ridge = try Baselines.ridge(data: data, unit: unit, options: options)
       predictions = ridge.predictions
       penalty = ridge.penalty

@@ -18,9 +18,37 @@ public struct SweepData: Sendable {
         "no sequences in \(dataset.folder.isEmpty ? "the dataset" : dataset.folder) after "
           + "feature extraction (check --activities and the segmentation)")
     }
-    sequences = all
-    subjects = Array(Set(all.subjects)).sorted()
-    activities = Array(Set(all.activities)).sorted()
+    self.init(sequences: all)
+  }
+
+  /// Sequences already cut (tests, or another selection of the same store).
+  public init(sequences: SequenceSet) {
+    self.sequences = sequences
+    subjects = Array(Set(sequences.subjects)).sorted()
+    activities = Array(Set(sequences.activities)).sorted()
+  }
+
+  /// The same sequences with every input channel z-scored per subject, with the mean and std
+  /// of that subject's own sequences in the sweep (every activity; std floored as
+  /// `Normalizer` does). A new patient's recording gives these statistics too, so a model
+  /// may use them; they remove each subject's offsets and gains (sensor placement, EMG
+  /// amplitude, body size in the kinematics) that training subjects cannot tell it about.
+  /// Targets are untouched. One pass for the statistics and one to apply them.
+  public func subjectNormalized() throws -> SweepData {
+    var set = sequences
+    let stride = set.length * set.inputWidth
+    var bySubject: [String: [Int]] = [:]
+    for (i, subject) in set.subjects.enumerated() { bySubject[subject, default: []].append(i) }
+    for subject in subjects {
+      let indices = bySubject[subject] ?? []
+      let normalizer = try Normalizer(fitting: sequences, indices: indices)
+      for i in indices {
+        var rows = Array(set.inputs[(i * stride)..<((i + 1) * stride)])
+        try normalizer.normalize(&rows)
+        set.inputs.replaceSubrange((i * stride)..<((i + 1) * stride), with: rows)
+      }
+    }
+    return SweepData(sequences: set)
   }
 
   /// Indices of the sequences of `subjects`, restricted to `activity` unless it is `all`.

@@ -54,11 +54,13 @@ public struct SweepOptions: Codable, Equatable, Sendable {
   /// Per-fold settings chosen by `kneeforce tune` (`sweep --tuned`); a unit without a choice
   /// uses the options as they are.
   public var tuned: [TunedChoice]?
+  /// The gait events the `aligned_curve` baseline (and residual base) aligns on.
+  public var alignedEvents = AlignedEvents.default
 
   public init() {}
 
   /// Older sweep.json files lack the newer keys: they decode to the values those sweeps ran
-  /// with (`next` validation, no explicit feature sets).
+  /// with (`next` validation, no explicit feature sets, default aligned events).
   public init(from decoder: Decoder) throws {
     let c = try decoder.container(keyedBy: CodingKeys.self)
     let d = SweepOptions()
@@ -89,6 +91,8 @@ public struct SweepOptions: Codable, Equatable, Sendable {
     lowPassHz = try c.decodeIfPresent(Double.self, forKey: .lowPassHz)
     backend = try c.decode(String.self, forKey: .backend)
     tuned = try c.decodeIfPresent([TunedChoice].self, forKey: .tuned)
+    alignedEvents =
+      try c.decodeIfPresent(AlignedEvents.self, forKey: .alignedEvents) ?? .default
   }
 
   enum CodingKeys: String, CodingKey {
@@ -103,6 +107,7 @@ public struct SweepOptions: Codable, Equatable, Sendable {
     case maxGradNorm = "max_grad_norm"
     case kernelSize = "kernel_size"
     case lowPassHz = "low_pass_hz"
+    case alignedEvents = "aligned_events"
   }
 
   /// The feature sets of the sweep: the explicit list, or `all`, then `no_<group>` for each

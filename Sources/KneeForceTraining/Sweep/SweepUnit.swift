@@ -3,11 +3,12 @@ import Foundation
 /// What identifies a unit of a sweep: one fold of one model (or baseline) on one feature set
 /// and activity set. docs/SWEEP_OUTPUTS.md ("Units") describes the values.
 public struct UnitKey: Hashable, Codable, Sendable, Comparable {
-  public static let baselines = ["mean_curve", "ridge"]
+  public static let baselines = ["mean_curve", "aligned_curve", "ridge", "ridge_subject"]
   /// The `subject` of a unit trained on every subject (`train --all-subjects`).
   public static let noSubject = "none"
 
-  /// `bilstm_mlp`, `tcn`, `mean_curve` or `ridge`.
+  /// `bilstm_mlp`, `tcn`, or a baseline: `mean_curve`, `aligned_curve`, `ridge`,
+  /// `ridge_subject`.
   public var model: String
   /// `all` or `no_<group>`.
   public var features: String
@@ -70,7 +71,7 @@ public struct UnitKey: Hashable, Codable, Sendable, Comparable {
   }
 
   static func modelRank(_ model: String) -> (Int, String) {
-    let order = ["bilstm_mlp", "tcn", "mean_curve", "ridge"]
+    let order = ["bilstm_mlp", "tcn"] + baselines
     return (order.firstIndex(of: model) ?? order.count, model)
   }
 

@@ -27,7 +27,7 @@ public struct UnitRecord: Codable, Equatable, Sendable {
   public var heldOutActivities: [String]
   public var seconds: Double
   public var files: [String]
-  /// The ridge baseline's penalty, chosen inside the training subjects.
+  /// The penalty of `ridge` and `ridge_subject`, chosen inside the training subjects.
   public var ridgePenalty: Double?
   /// Per member: its validation subject (inner validation gives each its own).
   public var memberValidationSubjects: [String?]? = nil

@@ -2,8 +2,9 @@ import Foundation
 
 /// Lays out the units of a sweep (docs/SWEEP_OUTPUTS.md, "Units"):
 /// for each network and feature set, one unit per held-out subject (and per activity with
-/// `--per-activity`), then the baselines `mean_curve` (features `all` only: it uses no
-/// inputs) and `ridge` (every feature set) per fold. A unit whose held-out subject has no
+/// `--per-activity`), then the baselines `mean_curve` and `aligned_curve` (features `all`
+/// only: they use no inputs but the vertical GRF's timing) and `ridge` and `ridge_subject`
+/// (every feature set) per fold. A unit whose held-out subject has no
 /// sequence of its activities, or whose training subjects have none, is left out: there is
 /// nothing to score or to learn.
 ///
@@ -98,7 +99,11 @@ public enum UnitPlanner {
     }
     if includeBaselines {
       try add("mean_curve", "all", baseline: true)
-      for features in options.featureSets { try add("ridge", features, baseline: true) }
+      try add("aligned_curve", "all", baseline: true)
+      for features in options.featureSets {
+        try add("ridge", features, baseline: true)
+        try add("ridge_subject", features, baseline: true)
+      }
     }
     return units
   }
