@@ -70,28 +70,39 @@ public enum AugmentationDraw: UInt32 {
   case noise = 4
 }
 
-/// A uniform in [0, 1) for draw `draw` of row `row`, element `index` under a lane's key, as
-/// Kernels/lanes.cl (kf_aug_uniform) computes it.
+/// The seed of one draw of one row under a lane's key (kf_aug_row_seed): hashed once per
+/// row, so each element's draw costs one hash per uniform.
 @inlinable
-public func augmentationUniform(key: UInt32, draw: AugmentationDraw, row: UInt32, index: UInt32)
-  -> Float
-{
-  var h = kneeforceHash(key ^ (draw.rawValue &* 0x9E37_79B9))
-  h = kneeforceHash(h ^ row)
-  h = kneeforceHash(h ^ index)
-  return Float(h >> 8) * (1.0 / 16_777_216.0)
+public func augmentationRowSeed(key: UInt32, draw: AugmentationDraw, row: UInt32) -> UInt32 {
+  kneeforceHash(kneeforceHash(key ^ (draw.rawValue &* 0x9E37_79B9)) ^ row)
+}
+
+/// A uniform in [0, 1) for element `index` of a row's draw (kf_aug_uniform).
+@inlinable
+public func augmentationUniform(rowSeed: UInt32, index: UInt32) -> Float {
+  Float(kneeforceHash(rowSeed ^ index) >> 8) * (1.0 / 16_777_216.0)
 }
 
 /// A unit-variance draw: four uniforms summed in order, centred and scaled (kf_aug_normal).
 @inlinable
+public func augmentationNormal(rowSeed: UInt32, index: UInt32) -> Float {
+  var sum: Float = 0
+  for k in 0..<UInt32(4) { sum += augmentationUniform(rowSeed: rowSeed, index: index &* 4 &+ k) }
+  return (sum - 2) * 1.732_050_8
+}
+
+@inlinable
+public func augmentationUniform(key: UInt32, draw: AugmentationDraw, row: UInt32, index: UInt32)
+  -> Float
+{
+  augmentationUniform(rowSeed: augmentationRowSeed(key: key, draw: draw, row: row), index: index)
+}
+
+@inlinable
 public func augmentationNormal(key: UInt32, draw: AugmentationDraw, row: UInt32, index: UInt32)
   -> Float
 {
-  var sum: Float = 0
-  for k in 0..<UInt32(4) {
-    sum += augmentationUniform(key: key, draw: draw, row: row, index: index &* 4 &+ k)
-  }
-  return (sum - 2) * 1.732_050_8
+  augmentationNormal(rowSeed: augmentationRowSeed(key: key, draw: draw, row: row), index: index)
 }
 
 /// The warped source step of step `t` of `steps` for warp strength `w` (kf_aug_warp).

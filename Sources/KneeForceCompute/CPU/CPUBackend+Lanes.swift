@@ -70,6 +70,7 @@ extension CPUBackend {
     parallel(min(threads, K * B)) { part in
       var gains = [Float](repeating: 1, count: S)
       var offsets = [Float](repeating: 0, count: S)
+      var noise = [Float](repeating: 0, count: augment ? T * S : 0)
       for r in stride(from: part, to: K * B, by: max(1, min(threads, K * B))) {
         let (m, b) = (r / B, UInt32(r % B))
         let index = Int(Int32(bitPattern: pIndex[r]))
@@ -94,12 +95,13 @@ extension CPUBackend {
           ? settings.timeWarp
             * (2 * augmentationUniform(key: key, draw: .warp, row: b, index: 0) - 1) : 0
         if augment {
+          let noiseSeed = augmentationRowSeed(key: key, draw: .noise, row: b)
+          noise.withUnsafeMutableBufferPointer { fillNormals($0, rowSeed: noiseSeed) }
+          let gainSeed = augmentationRowSeed(key: key, draw: .gain, row: b)
+          let offsetSeed = augmentationRowSeed(key: key, draw: .offset, row: b)
           for c in 0..<S {
-            let g = augmentationNormal(key: key, draw: .gain, row: b, index: UInt32(c))
-            gains[c] = expf(settings.gain * g)
-            offsets[c] =
-              settings.offset
-              * augmentationNormal(key: key, draw: .offset, row: b, index: UInt32(c))
+            gains[c] = expf(settings.gain * augmentationNormal(rowSeed: gainSeed, index: UInt32(c)))
+            offsets[c] = settings.offset * augmentationNormal(rowSeed: offsetSeed, index: UInt32(c))
           }
         }
         for t in 0..<T {
@@ -116,8 +118,7 @@ extension CPUBackend {
             if warping { raw = raw + f * (source[i1 * C + channel] - raw) }
             var v = (raw - mu[c]) * sc[c]
             if augment {
-              let n = augmentationNormal(key: key, draw: .noise, row: b, index: UInt32(t * S + c))
-              v = v * gains[c] + offsets[c] + settings.noise * n
+              v = v * gains[c] + offsets[c] + settings.noise * noise[t * S + c]
             }
             xr[t * S + c] = v
           }
@@ -302,4 +303,31 @@ extension CPUBackend {
 @inlinable
 public func laneDropoutSeed(_ key: UInt32, site: UInt32) -> UInt32 {
   kneeforceHash(key &+ site &* 0x9E37_79B9)
+}
+
+/// `out[i] = augmentationNormal(rowSeed:index: i)`, eight at a time: the same integer
+/// hashes and the same float operations in the same order per element, so the same bits.
+func fillNormals(_ out: UnsafeMutableBufferPointer<Float>, rowSeed: UInt32) {
+  let offsets = SIMD8<UInt32>(0, 1, 2, 3, 4, 5, 6, 7)
+  var i = 0
+  while i + 8 <= out.count {
+    let index = (SIMD8<UInt32>(repeating: UInt32(truncatingIfNeeded: i)) &+ offsets) &* 4
+    var sum = Float8()
+    for k in 0..<UInt32(4) {
+      var h = (index &+ k) ^ rowSeed
+      h ^= h &>> 16
+      h = h &* 0x7feb_352d
+      h ^= h &>> 15
+      h = h &* 0x846c_a68b
+      h ^= h &>> 16
+      sum += Float8(SIMD8<Int32>(truncatingIfNeeded: h &>> 8)) * (1.0 / 16_777_216.0)
+    }
+    let normals = (sum - 2) * 1.732_050_8
+    for j in 0..<8 { out[i + j] = normals[j] }
+    i += 8
+  }
+  while i < out.count {
+    out[i] = augmentationNormal(rowSeed: rowSeed, index: UInt32(truncatingIfNeeded: i))
+    i += 1
+  }
 }

@@ -223,18 +223,20 @@ __kernel void add_inplace(const int n, __global const float *x, __global float *
 // The dropout seed of one site for a lane's step key (Swift twin: laneDropoutSeed).
 inline uint kf_lane_site_seed(uint key, uint site) { return kf_hash(key + site * 0x9E3779B9U); }
 
-// Augmentation draws (Swift twins in Sources/KneeForceCompute/Augmentation.swift): a uniform
-// in [0, 1) per (lane key, draw, row, index), and the centred sum of four of them.
-inline float kf_aug_uniform(uint key, uint draw, uint row, uint index) {
-  uint h = kf_hash(key ^ (draw * 0x9E3779B9U));
-  h = kf_hash(h ^ row);
-  h = kf_hash(h ^ index);
-  return (float)(h >> 8) * (1.0f / 16777216.0f);
+// Augmentation draws (Swift twins in Sources/KneeForceCompute/Augmentation.swift): a row
+// seed per (lane key, draw, row), then a uniform in [0, 1) per (seed, index), and the
+// centred sum of four of them.
+inline uint kf_aug_row_seed(uint key, uint draw, uint row) {
+  return kf_hash(kf_hash(key ^ (draw * 0x9E3779B9U)) ^ row);
 }
 
-inline float kf_aug_normal(uint key, uint draw, uint row, uint index) {
+inline float kf_aug_uniform(uint seed, uint index) {
+  return (float)(kf_hash(seed ^ index) >> 8) * (1.0f / 16777216.0f);
+}
+
+inline float kf_aug_normal(uint seed, uint index) {
   float sum = 0.0f;
-  for (uint k = 0; k < 4; k++) sum += kf_aug_uniform(key, draw, row, index * 4 + k);
+  for (uint k = 0; k < 4; k++) sum += kf_aug_uniform(seed, index * 4 + k);
   return (sum - 2.0f) * 1.7320508f;
 }
 
@@ -284,7 +286,7 @@ __kernel void gather_sequences(
   int i1 = t;
   float f = 0.0f;
   if (warping) {
-    const float w = warp * (2.0f * kf_aug_uniform(key, 1U, b, 0U) - 1.0f);
+    const float w = warp * (2.0f * kf_aug_uniform(kf_aug_row_seed(key, 1U, b), 0U) - 1.0f);
     const float p = kf_aug_warp(t, T, w);
     i0 = (int)p;
     i1 = min(i0 + 1, T - 1);
@@ -298,9 +300,9 @@ __kernel void gather_sequences(
       if (warping) raw = raw + f * (inputs[source + (long)i1 * C] - raw);
       v = (raw - mean[mean_off + m * S + c]) * scale[scale_off + m * S + c];
       if (augment) {
-        const float g = exp(gain * kf_aug_normal(key, 2U, b, (uint)c));
-        const float o = offset * kf_aug_normal(key, 3U, b, (uint)c);
-        v = v * g + o + noise * kf_aug_normal(key, 4U, b, (uint)(t * S + c));
+        const float g = exp(gain * kf_aug_normal(kf_aug_row_seed(key, 2U, b), (uint)c));
+        const float o = offset * kf_aug_normal(kf_aug_row_seed(key, 3U, b), (uint)c);
+        v = v * g + o + noise * kf_aug_normal(kf_aug_row_seed(key, 4U, b), (uint)(t * S + c));
       }
     }
     x[x_off + (mb * T + t) * S + c] = v;
