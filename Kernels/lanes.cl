@@ -7,21 +7,53 @@
 // The dropout seed of one site for a lane's step key (Swift twin: laneDropoutSeed).
 inline uint kf_lane_site_seed(uint key, uint site) { return kf_hash(key + site * 0x9E3779B9U); }
 
+// Augmentation draws (Swift twins in Sources/KneeForceCompute/Augmentation.swift): a row
+// seed per (lane key, draw, row), then a uniform in [0, 1) per (seed, index), and the
+// centred sum of four of them.
+inline uint kf_aug_row_seed(uint key, uint draw, uint row) {
+  return kf_hash(kf_hash(key ^ (draw * 0x9E3779B9U)) ^ row);
+}
+
+inline float kf_aug_uniform(uint seed, uint index) {
+  return (float)(kf_hash(seed ^ index) >> 8) * (1.0f / 16777216.0f);
+}
+
+inline float kf_aug_normal(uint seed, uint index) {
+  float sum = 0.0f;
+  for (uint k = 0; k < 4; k++) sum += kf_aug_uniform(seed, index * 4 + k);
+  return (sum - 2.0f) * 1.7320508f;
+}
+
+// The warped source step of step t (Swift twin: augmentationWarp).
+inline float kf_aug_warp(int t, int T, float w) {
+  if (T <= 1) return 0.0f;
+  const float last = (float)(T - 1);
+  const float u = (float)t / last;
+  const float warped = u + w * (sin(M_PI_F * fmin(u, 1.0f - u)) / M_PI_F);
+  return fmin(fmax(warped, 0.0f), 1.0f) * last;
+}
+
 // One batch per lane from a store of raw sequences, inputs [N][T][C] and targets [N][T][O]:
 //   x[m][b][t][c] = (inputs[idx[m][b]][t][channels[c]] - mean[m][c]) * scale[m][c]
-//   y[m][b][t][o] = targets[idx[m][b]][t][o]
+//   y[m][b][t][o] = targets[idx[m][b]][t][o] - bases[lane_bases[m]][idx[m][b]][t][o]
 //   mask[m][b]    = idx[m][b] >= 0
 // idx < 0 marks a padded row: zeros and mask 0. idx and channels are words (int, uint).
-// Global size: K * B * T * (S + O).
-__kernel void gather_sequences(const int K, const int B, const int T, const int C,
-                               const int S, const int O, __global const float *inputs,
-                               __global const float *targets, __global const int *idx,
-                               __global const uint *channels, __global const float *mean,
-                               __global const float *scale, __global float *x,
-                               __global float *y, __global float *mask, const long in_off,
-                               const long tg_off, const int idx_off, const int ch_off,
-                               const int mean_off, const int scale_off, const long x_off,
-                               const long y_off, const int mask_off) {
+// With tables 0, or lane_bases[m] < 0, no base is subtracted (bases [tables][N][T][O];
+// a table past the last is clamped to it, so a bad word cannot read past the buffer).
+// With augment 1, lane m's rows are perturbed under aug_keys[m] as the Swift type
+// Augmentation describes (time warp of inputs and residual targets, then gain, offset and
+// noise on x). Global size: K * B * T * (S + O).
+__kernel void gather_sequences(
+    const int K, const int B, const int T, const int C, const int S, const int O,
+    __global const float *inputs, __global const float *targets, __global const int *idx,
+    __global const uint *channels, __global const float *mean, __global const float *scale,
+    __global float *x, __global float *y, __global float *mask, const long in_off,
+    const long tg_off, const int idx_off, const int ch_off, const int mean_off,
+    const int scale_off, const long x_off, const long y_off, const int mask_off,
+    const int tables, const int N, __global const float *bases, const long bases_off,
+    __global const int *lane_bases, const int lane_bases_off, const int augment,
+    __global const uint *aug_keys, const int keys_off, const float noise, const float offset,
+    const float gain, const float warp) {
   const long id = get_global_id(0);
   const long W = S + O;
   if (id >= (long)K * B * T * W) return;
@@ -30,18 +62,50 @@ __kernel void gather_sequences(const int K, const int B, const int T, const int 
   const int t = (int)(r % T);
   const long mb = r / T;
   const int m = (int)(mb / B);
+  const uint b = (uint)(mb % B);
   const int seq = idx[idx_off + mb];
+  const uint key = augment ? aug_keys[keys_off + m] : 0U;
+  const bool warping = augment && warp > 0.0f;
+  int i0 = t;
+  int i1 = t;
+  float f = 0.0f;
+  if (warping) {
+    const float w = warp * (2.0f * kf_aug_uniform(kf_aug_row_seed(key, 1U, b), 0U) - 1.0f);
+    const float p = kf_aug_warp(t, T, w);
+    i0 = (int)p;
+    i1 = min(i0 + 1, T - 1);
+    f = p - (float)i0;
+  }
   if (c < S) {
     float v = 0.0f;
     if (seq >= 0) {
-      const float raw = inputs[in_off + ((long)seq * T + t) * C + channels[ch_off + c]];
+      const long source = in_off + (long)seq * T * C + channels[ch_off + c];
+      float raw = inputs[source + (long)i0 * C];
+      if (warping) raw = raw + f * (inputs[source + (long)i1 * C] - raw);
       v = (raw - mean[mean_off + m * S + c]) * scale[scale_off + m * S + c];
+      if (augment) {
+        const float g = exp(gain * kf_aug_normal(kf_aug_row_seed(key, 2U, b), (uint)c));
+        const float o = offset * kf_aug_normal(kf_aug_row_seed(key, 3U, b), (uint)c);
+        v = v * g + o + noise * kf_aug_normal(kf_aug_row_seed(key, 4U, b), (uint)(t * S + c));
+      }
     }
     x[x_off + (mb * T + t) * S + c] = v;
   } else {
     const int o = c - S;
-    y[y_off + (mb * T + t) * O + o] = seq >= 0 ? targets[tg_off + ((long)seq * T + t) * O + o]
-                                               : 0.0f;
+    float v = 0.0f;
+    if (seq >= 0) {
+      const long target = tg_off + (long)seq * T * O + o;
+      const int table = tables > 0 ? min(lane_bases[lane_bases_off + m], tables - 1) : -1;
+      const long base = bases_off + ((long)max(table, 0) * N + seq) * T * O + o;
+      v = targets[target + (long)i0 * O];
+      if (table >= 0) v -= bases[base + (long)i0 * O];
+      if (warping) {
+        float v1 = targets[target + (long)i1 * O];
+        if (table >= 0) v1 -= bases[base + (long)i1 * O];
+        v = v + f * (v1 - v);
+      }
+    }
+    y[y_off + (mb * T + t) * O + o] = v;
   }
   if (t == 0 && c == 0) mask[mask_off + mb] = seq >= 0 ? 1.0f : 0.0f;
 }

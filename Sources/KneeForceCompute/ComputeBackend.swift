@@ -267,11 +267,15 @@ public protocol ComputeBackend: AnyObject {
   /// slot; kernels read them as `uint`/`int`. Never read them back as floats.
   func uploadWords(_ values: [UInt32], to slice: BufferSlice) throws
   /// Gathers one batch per lane from a store of raw sequences, selecting and z-scoring input
-  /// channels per lane; see Kernels/lanes.cl (gather_sequences) for the layouts.
+  /// channels per lane; see Kernels/lanes.cl (gather_sequences) for the layouts. With
+  /// `residual`, lane m's targets become target - base (its table `laneBases[m]`); with
+  /// `augmentation`, lane m's rows are perturbed under its key (`GatherAugmentation`). Both
+  /// happen in the same launch, so a training step stays one gather for all lanes.
   func gatherSequences(
     _ shape: GatherShape, inputs: BufferSlice, targets: BufferSlice, indices: BufferSlice,
-    channels: BufferSlice, mean: BufferSlice, scale: BufferSlice, x: BufferSlice,
-    y: BufferSlice, mask: BufferSlice) throws
+    channels: BufferSlice, mean: BufferSlice, scale: BufferSlice, residual: GatherResidual?,
+    augmentation: GatherAugmentation?, x: BufferSlice, y: BufferSlice, mask: BufferSlice)
+    throws
   /// `reluDropoutForward` for `models` lanes of `count` floats each: lane m's mask is keyed
   /// by (keys[m], site, lane-local index), so it does not depend on the other lanes.
   func laneReluDropoutForward(
@@ -327,6 +331,23 @@ public struct GatherShape: Equatable {
   public var elements: Int { models * batch * steps * (selected + outputs) }
 }
 
+/// Base curves the targets are taken relative to: `bases` holds `tables` tables
+/// `[storeCount][steps][outputs]` back to back, `laneBases` one word per lane, the lane's
+/// table or -1 (as `UInt32(bitPattern:)`) for none. Lanes naming the same table share it.
+public struct GatherResidual {
+  public var bases: BufferSlice
+  public var laneBases: BufferSlice
+  public var tables: Int
+  public var storeCount: Int
+
+  public init(bases: BufferSlice, laneBases: BufferSlice, tables: Int, storeCount: Int) {
+    self.bases = bases
+    self.laneBases = laneBases
+    self.tables = tables
+    self.storeCount = storeCount
+  }
+}
+
 /// One lane's scalars for one training step, four floats per lane in `laneSteps` buffers:
 /// the number of real loss elements (0: the lane sits this step out), Adam's step size and
 /// `sqrt(1 - beta2^t)` at the lane's own step count `t`, and 1 when the lane updates.
@@ -374,6 +395,17 @@ public enum IndexGuard {
 }
 
 extension ComputeBackend {
+  /// The plain gather: no bases, no augmentation.
+  public func gatherSequences(
+    _ shape: GatherShape, inputs: BufferSlice, targets: BufferSlice, indices: BufferSlice,
+    channels: BufferSlice, mean: BufferSlice, scale: BufferSlice, x: BufferSlice,
+    y: BufferSlice, mask: BufferSlice
+  ) throws {
+    try gatherSequences(
+      shape, inputs: inputs, targets: targets, indices: indices, channels: channels, mean: mean,
+      scale: scale, residual: nil, augmentation: nil, x: x, y: y, mask: mask)
+  }
+
   public func makeBuffer(_ values: [Float]) throws -> DeviceBuffer {
     let buffer = try makeBuffer(count: max(values.count, 1))
     if !values.isEmpty { try upload(values, to: BufferSlice(buffer)) }

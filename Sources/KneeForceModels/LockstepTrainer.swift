@@ -44,15 +44,22 @@ public struct LaneSpec: Sendable {
   public var mean: [Float]
   /// Per selected channel: 1/std.
   public var scale: [Float]
-  /// Initialisation, shuffling and dropout streams all derive from it.
+  /// Initialisation, shuffling, dropout and augmentation streams all derive from it.
   public var seed: UInt64
+  /// The trainer's base table this lane's network predicts the residual from; nil: the
+  /// network predicts the targets themselves.
+  public var base: Int?
 
-  public init(training: [Int], validation: [Int], mean: [Float], scale: [Float], seed: UInt64) {
+  public init(
+    training: [Int], validation: [Int], mean: [Float], scale: [Float], seed: UInt64,
+    base: Int? = nil
+  ) {
     self.training = training
     self.validation = validation
     self.mean = mean
     self.scale = scale
     self.seed = seed
+    self.base = base
   }
 }
 
@@ -64,6 +71,11 @@ public struct LockstepOptions: Sendable {
   /// Per-lane gradient-norm clipping; 0 disables.
   public var maxGradNorm: Float = 1
   public var batchSize = 32
+  /// Perturbs training batches only (never validation or prediction); off by default.
+  public var augmentation = Augmentation.off
+  /// Zeroes every lane's output layer after initialisation, so a lane starts at its base
+  /// curve exactly (or at zero without one) and early steps only learn the residual.
+  public var zeroOutputLayer = false
 
   public init() {}
 }
@@ -92,6 +104,11 @@ public struct LaneEpoch: Sendable {
 /// Adam step count and streams for initialisation, shuffling and dropout, all derived from
 /// its seed, and nothing in a lane's arithmetic depends on the other lanes or on the thread
 /// count: a lane trained among others is bitwise the lane trained alone.
+///
+/// A lane with a base (`LaneSpec.base`) is trained and validated on target - base, and
+/// `predict` adds the base back, so callers always see BW curves. Training batches can be
+/// augmented (`LockstepOptions.augmentation`) under the lane's own augmentation stream and
+/// step count, inside the same gather.
 public final class LockstepTrainer {
   public let model: SequenceModel
   public let options: LockstepOptions
@@ -105,32 +122,47 @@ public final class LockstepTrainer {
   let shape: GatherShape
   private var shuffles: [SplitMix64]
   private let dropoutStreams: [UInt64]
-  private var dropoutSteps: [UInt64]
+  private let augmentationStreams: [UInt64]
+  private var keySteps: [UInt64]
   private var adamSteps: [Int]
   private let channelWords: DeviceBuffer
   private let mean: DeviceBuffer
   private let scale: DeviceBuffer
+  /// Host copies of the base tables, for adding them back in `predict`.
+  private let bases: [[Float]]
+  /// The tables on the device back to back, and each lane's table word; nil without bases.
+  private let residual: (bases: DeviceBuffer, laneBases: DeviceBuffer)?
   private var best: DeviceBuffer?
   private var hasBest: [Bool]
   /// Per lane, each step's training MSE of the last epoch (for `Trainer`'s step losses).
   private(set) var lastStepLosses: [[Float]]
 
   /// `channels`: indices of the store's input channels this group uses (LOFO input sets),
-  /// the same for every lane.
+  /// the same for every lane. `bases`: tables `[store.count][steps][outputs]` in BW (e.g.
+  /// aligned or mean curves) that lanes name by index in `LaneSpec.base`; each is uploaded
+  /// once however many lanes share it.
   public convenience init(
     config: ModelConfig, backend: ComputeBackend, store: SequenceStore, channels: [Int],
-    lanes: [LaneSpec], options: LockstepOptions
+    lanes: [LaneSpec], options: LockstepOptions, bases: [[Float]] = []
   ) throws {
     guard !lanes.isEmpty else { throw ModelError.invalidConfig("lockstep trainer: no lanes") }
     let model = try makeModel(
       config, backend: backend, seeds: lanes.map { laneStream($0.seed, .initialisation) })
-    try self.init(model: model, store: store, channels: channels, lanes: lanes, options: options)
+    if options.zeroOutputLayer {
+      for name in outputLayerTensors(model) {
+        let zeros = [Float](repeating: 0, count: model.parameters.layout.tensor(named: name)!.count)
+        for m in 0..<lanes.count { try model.parameters.write(name, zeros, model: m) }
+      }
+    }
+    try self.init(
+      model: model, store: store, channels: channels, lanes: lanes, options: options,
+      bases: bases)
   }
 
   /// Trains an existing model (models = lanes.count) as it stands: no initialisation.
   init(
     model: SequenceModel, store: SequenceStore, channels: [Int], lanes: [LaneSpec],
-    options: LockstepOptions
+    options: LockstepOptions, bases: [[Float]] = []
   ) throws {
     let K = lanes.count
     let config = model.config
@@ -152,6 +184,15 @@ public final class LockstepTrainer {
     guard options.batchSize > 0 else {
       throw ModelError.invalidConfig("lockstep trainer: batch size \(options.batchSize)")
     }
+    if let problem = options.augmentation.problem {
+      throw ModelError.invalidConfig("lockstep trainer: \(problem)")
+    }
+    let tableCount = store.count * store.steps * store.outputs
+    for (i, table) in bases.enumerated() where table.count != tableCount {
+      throw ModelError.invalidConfig(
+        "lockstep trainer: base table \(i) has \(table.count) values, expected "
+          + "\(store.count) sequences x \(store.steps) steps x \(store.outputs) outputs")
+    }
     for (m, lane) in lanes.enumerated() {
       guard lane.mean.count == channels.count, lane.scale.count == channels.count,
         (lane.training + lane.validation).allSatisfy({ (0..<store.count).contains($0) })
@@ -159,6 +200,10 @@ public final class LockstepTrainer {
         throw ModelError.invalidConfig(
           "lockstep lane \(m): \(lane.mean.count) means, \(lane.scale.count) scales for "
             + "\(channels.count) channels, or a sequence index outside 0..<\(store.count)")
+      }
+      if let base = lane.base, !bases.indices.contains(base) {
+        throw ModelError.invalidConfig(
+          "lockstep lane \(m): base table \(base), expected one of 0..<\(bases.count)")
       }
     }
     shape = GatherShape(
@@ -182,7 +227,8 @@ public final class LockstepTrainer {
     ws = Workspace(backend: backend)
     shuffles = lanes.map { SplitMix64(seed: laneStream($0.seed, .shuffling)) }
     dropoutStreams = lanes.map { laneStream($0.seed, .dropout) }
-    dropoutSteps = Array(repeating: 0, count: K)
+    augmentationStreams = lanes.map { laneStream($0.seed, .augmentation) }
+    keySteps = Array(repeating: 0, count: K)
     adamSteps = Array(repeating: 0, count: K)
     hasBest = Array(repeating: false, count: K)
     lastStepLosses = Array(repeating: [], count: K)
@@ -190,6 +236,15 @@ public final class LockstepTrainer {
     try backend.uploadWords(channels.map { UInt32($0) }, to: BufferSlice(channelWords))
     mean = try backend.makeBuffer(lanes.flatMap { $0.mean })
     scale = try backend.makeBuffer(lanes.flatMap { $0.scale })
+    self.bases = bases
+    if lanes.contains(where: { $0.base != nil }) {
+      let laneBases = try backend.makeBuffer(count: K)
+      try backend.uploadWords(
+        lanes.map { UInt32(bitPattern: Int32($0.base ?? -1)) }, to: BufferSlice(laneBases))
+      residual = (try backend.makeBuffer(bases.flatMap { $0 }), laneBases)
+    } else {
+      residual = nil
+    }
   }
 
   /// Floats per lane in one step's widest tensor (LSTM gates, im2col rows, MLP and gathered
@@ -206,11 +261,15 @@ public final class LockstepTrainer {
     return batchSize * steps * widths.max()!
   }
 
-  /// The dropout key of a lane's next step: its stream mixed with its own step count.
-  private func nextDropoutKey(_ m: Int) -> UInt32 {
-    var mixer = SplitMix64(seed: dropoutStreams[m] ^ (dropoutSteps[m] &* 0xD1B5_4A32_D192_ED03))
-    dropoutSteps[m] += 1
-    return UInt32(truncatingIfNeeded: mixer.next() >> 32)
+  /// The dropout and augmentation keys of a lane's next step: each stream mixed with the
+  /// lane's own step count.
+  private func nextStepKeys(_ m: Int) -> (dropout: UInt32, augmentation: UInt32) {
+    func key(_ stream: UInt64) -> UInt32 {
+      var mixer = SplitMix64(seed: stream ^ (keySteps[m] &* 0xD1B5_4A32_D192_ED03))
+      return UInt32(truncatingIfNeeded: mixer.next() >> 32)
+    }
+    defer { keySteps[m] += 1 }
+    return (key(dropoutStreams[m]), key(augmentationStreams[m]))
   }
 
   /// A lane's scalars for one update: its Adam step count advances.
@@ -222,8 +281,9 @@ public final class LockstepTrainer {
       sqrtCorrection2: c.sqrtCorrection2, active: true)
   }
 
-  /// Gathers step `s` of a plan into the batch buffers.
-  private func gather(_ indices: BufferSlice) throws -> (
+  /// Gathers step `s` of a plan into the batch buffers: targets relative to each lane's
+  /// base, augmented under `augmentationKeys` (training steps only).
+  private func gather(_ indices: BufferSlice, augmentationKeys: BufferSlice? = nil) throws -> (
     x: BufferSlice, y: BufferSlice, mask: BufferSlice
   ) {
     let (K, B, T) = (shape.models, shape.batch, shape.steps)
@@ -233,7 +293,14 @@ public final class LockstepTrainer {
     try backend.gatherSequences(
       shape, inputs: BufferSlice(store.inputs), targets: BufferSlice(store.targets),
       indices: indices, channels: BufferSlice(channelWords), mean: BufferSlice(mean),
-      scale: BufferSlice(scale), x: x, y: y, mask: mask)
+      scale: BufferSlice(scale),
+      residual: residual.map {
+        GatherResidual(
+          bases: BufferSlice($0.bases), laneBases: BufferSlice($0.laneBases),
+          tables: bases.count, storeCount: store.count)
+      },
+      augmentation: augmentationKeys.map { GatherAugmentation(options.augmentation, keys: $0) },
+      x: x, y: y, mask: mask)
     return (x, y, mask)
   }
 
@@ -288,12 +355,15 @@ public final class LockstepTrainer {
     var rows: [[[Int]]] = []
     var steps: [Float] = []
     var keys: [UInt32] = []
+    var augmentationKeys: [UInt32] = []
     for s in 0..<trainSteps {
       rows.append((0..<K).map { s < batches[$0].count ? batches[$0][s] : [] })
       for m in 0..<K {
         let real = s < batches[m].count
         steps += real ? nextLaneStep(m, rows: batches[m][s].count).floats : LaneStep.idle.floats
-        keys.append(real ? nextDropoutKey(m) : 0)
+        let stepKeys = real ? nextStepKeys(m) : (dropout: 0, augmentation: 0)
+        keys.append(stepKeys.dropout)
+        augmentationKeys.append(stepKeys.augmentation)
       }
     }
     for s in 0..<validationSteps {
@@ -310,6 +380,9 @@ public final class LockstepTrainer {
     let indexBuffer = try ws.slice("plan.indices", max(total, 4) * K * B)
     let stepBuffer = try ws.slice("plan.steps", max(total, 4) * K * LaneStep.width)
     let keyBuffer = try ws.slice("plan.keys", max(trainSteps, 4) * K)
+    let augment = !options.augmentation.isOff
+    let augmentationKeyBuffer = try ws.slice(
+      "plan.augmentationKeys", augment ? max(trainSteps, 4) * K : 4)
     // Read back once at the end: each step's per-lane loss sums, then each training step's
     // per-lane squared gradient norms (a non-finite gradient shows there even when a ReLU
     // hides it from the loss),
@@ -320,12 +393,17 @@ public final class LockstepTrainer {
     try backend.uploadWords(indexWords(rows), to: indexBuffer)
     try backend.upload(steps, to: stepBuffer)
     if !keys.isEmpty { try backend.uploadWords(keys, to: keyBuffer) }
+    if augment && !augmentationKeys.isEmpty {
+      try backend.uploadWords(augmentationKeys, to: augmentationKeyBuffer)
+    }
 
     let rowWidth = store.steps * store.outputs
     let dy = try ws.slice("dy", K * B * rowWidth)
     for s in 0..<total {
       let training = s < trainSteps
-      let (x, y, mask) = try gather(indexBuffer.advanced(by: s * K * B))
+      let (x, y, mask) = try gather(
+        indexBuffer.advanced(by: s * K * B),
+        augmentationKeys: training && augment ? augmentationKeyBuffer.advanced(by: s * K) : nil)
       let laneSteps = stepBuffer.advanced(by: s * K * LaneStep.width)
       let prediction = try model.forward(
         x, batch: B, steps: store.steps, training: training, seed: 0,
@@ -426,7 +504,7 @@ public final class LockstepTrainer {
   }
 
   /// Predictions `[indices.count][T][outputs]` in BW for one lane, dropout off, the lane's
-  /// normalisation applied to inputs.
+  /// normalisation applied to inputs, no augmentation, the lane's base added back.
   public func predict(lane: Int, indices: [Int]) throws -> [Float] {
     precondition((0..<laneCount).contains(lane))
     guard indices.allSatisfy({ (0..<store.count).contains($0) }) else {
@@ -444,8 +522,14 @@ public final class LockstepTrainer {
       try backend.uploadWords(indexWords([rows]), to: indexBuffer)
       let (x, _, _) = try gather(indexBuffer)
       let y = try model.infer(x, batch: B, steps: store.steps)
-      out += try backend.download(
+      var values = try backend.download(
         y.advanced(by: lane * B * rowWidth), count: chunk.count * rowWidth)
+      if let base = lanes[lane].base {
+        for (row, index) in chunk.enumerated() {
+          for i in 0..<rowWidth { values[row * rowWidth + i] += bases[base][index * rowWidth + i] }
+        }
+      }
+      out += values
     }
     return out
   }
@@ -456,6 +540,7 @@ enum LaneStreamPurpose: UInt64 {
   case initialisation = 1
   case shuffling = 2
   case dropout = 3
+  case augmentation = 4
 }
 
 func laneStream(_ seed: UInt64, _ purpose: LaneStreamPurpose) -> UInt64 {

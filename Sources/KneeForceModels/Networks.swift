@@ -145,6 +145,17 @@ public func makeModel(
   return model
 }
 
+/// The weight and bias of the layer that produces the model's outputs: the MLP head's last
+/// Linear for the biLSTM-MLP, the output projection for the TCN.
+func outputLayerTensors(_ model: SequenceModel) -> [String] {
+  let layer: String
+  switch model.config.model {
+  case .bilstmMLP: layer = "mlp.6"
+  case .tcn: layer = "head"
+  }
+  return ["\(layer).weight", "\(layer).bias"]
+}
+
 /// A bias's bound comes from the fan-in of the weight beside it.
 private func biasFanIn(_ biasName: String, _ layout: ParameterLayout) -> Int {
   let weightName = String(biasName.dropLast(".bias".count)) + ".weight"

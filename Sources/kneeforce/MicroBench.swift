@@ -239,6 +239,53 @@ struct MicroBench {
           parameters: p, gradients: g, m: m, v: v, count: params,
           step: AdamStep(lr: 1e-3, step: 1), maxNorm: 1, normSquared: norm)
       })
+    rows += try gatherRows()
     return rows
+  }
+
+  /// One training step's gather of a batch for one lane from a store of 4 batches, plain,
+  /// with augmentation (noise, offset, gain), and with time warp and residual targets too:
+  /// what augmentation adds to each step.
+  func gatherRows() throws -> [Row] {
+    let (B, T, I, O, N) = (batch, steps, inputs, 3, 4 * batch)
+    let shape = GatherShape(
+      models: 1, batch: B, steps: T, storeChannels: I, selected: I, outputs: O)
+    let store = try buffer(N * T * I)
+    let targets = try buffer(N * T * O)
+    let bases = try buffer(N * T * O)
+    let words = try backend.makeBuffer(count: max(B, I) + 2)
+    try backend.uploadWords(
+      (0..<B).map { UInt32($0 * 3 % N) }, to: BufferSlice(words, offset: 2))
+    let indices = BufferSlice(words, offset: 2)
+    let channels = try backend.makeBuffer(count: I)
+    try backend.uploadWords((0..<I).map { UInt32($0) }, to: BufferSlice(channels))
+    try backend.uploadWords([12345, 0], to: BufferSlice(words))
+    let keys = BufferSlice(words)
+    let mean = try buffer(I)
+    let scale = try buffer(I, range: 0.5...2)
+    let x = try buffer(B * T * I)
+    let y = try buffer(B * T * O)
+    let mask = try buffer(B)
+    let bytes = Double(B * T * (I + O)) * 8
+    let cases: [(String, GatherResidual?, Augmentation?)] = [
+      ("gather_sequences, plain", nil, nil),
+      (
+        "gather_sequences, noise+offset+gain", nil, Augmentation(noise: 0.1, offset: 0.1, gain: 0.1)
+      ),
+      (
+        "gather_sequences, all + warp + residual",
+        GatherResidual(bases: bases, laneBases: keys.advanced(by: 1), tables: 1, storeCount: N),
+        Augmentation(noise: 0.1, offset: 0.1, gain: 0.1, timeWarp: 0.3)
+      ),
+    ]
+    return try cases.map { name, residual, augmentation in
+      try bytesRow(name, bytes: bytes) {
+        try backend.gatherSequences(
+          shape, inputs: store, targets: targets,
+          indices: indices, channels: BufferSlice(channels), mean: mean, scale: scale,
+          residual: residual, augmentation: augmentation.map { GatherAugmentation($0, keys: keys) },
+          x: x, y: y, mask: mask)
+      }
+    }
   }
 }

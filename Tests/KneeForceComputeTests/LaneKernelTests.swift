@@ -56,6 +56,159 @@ final class LaneKernelTests: XCTestCase {
     }
   }
 
+  /// Residual targets and augmentation against a plain loop over the documented formula:
+  /// lanes with their own base table (one shared, one none), keys and rows, time warp on.
+  /// The CPU twin matches bit for bit on 1 and 2 threads; OpenCL to rounding (its sin and
+  /// exp, and contracted multiply-adds, may differ in the last bits).
+  func testGatherWithBasesAndAugmentationMatchesPlainLoop() throws {
+    let (N, T, C, O) = (5, 9, 6, 2)
+    let channels: [UInt32] = [4, 0, 3]
+    let S = channels.count
+    let (K, B) = (4, 2)
+    let shape = GatherShape(
+      models: K, batch: B, steps: T, storeChannels: C, selected: S, outputs: O)
+    let inputs = randoms(N * T * C, seed: 1)
+    let targets = randoms(N * T * O, seed: 2)
+    let bases = randoms(2 * N * T * O, seed: 5)
+    let laneBases: [Int32] = [1, -1, 0, 1]
+    let keys: [UInt32] = [7, 0xCAFE_F00D, 7, 12345]
+    let indices: [Int32] = [3, 0, -1, 4, 2, 1, 3, 0]
+    let mean = randoms(K * S, seed: 3)
+    let scale = randoms(K * S, seed: 4, in: 0.5...2)
+    let settings = Augmentation(noise: 0.1, offset: 0.2, gain: 0.15, timeWarp: 0.4)
+    var x: [Float] = []
+    var y: [Float] = []
+    for r in 0..<(K * B) {
+      let (m, b, index) = (r / B, UInt32(r % B), Int(indices[r]))
+      let key = keys[m]
+      let w =
+        settings.timeWarp * (2 * augmentationUniform(key: key, draw: .warp, row: b, index: 0) - 1)
+      for t in 0..<T {
+        let p = augmentationWarp(t, steps: T, w: w)
+        let i0 = Int(p.rounded(.down))
+        let (i1, f) = (min(i0 + 1, T - 1), p - p.rounded(.down))
+        for (c, channel) in channels.enumerated() {
+          guard index >= 0 else {
+            x.append(0)
+            continue
+          }
+          let v0 = inputs[(index * T + i0) * C + Int(channel)]
+          let v1 = inputs[(index * T + i1) * C + Int(channel)]
+          let z = (v0 + f * (v1 - v0) - mean[m * S + c]) * scale[m * S + c]
+          let gain = expf(
+            settings.gain * augmentationNormal(key: key, draw: .gain, row: b, index: UInt32(c)))
+          let offset =
+            settings.offset * augmentationNormal(key: key, draw: .offset, row: b, index: UInt32(c))
+          let noise = augmentationNormal(key: key, draw: .noise, row: b, index: UInt32(t * S + c))
+          x.append(z * gain + offset + settings.noise * noise)
+        }
+        for o in 0..<O {
+          guard index >= 0 else {
+            y.append(0)
+            continue
+          }
+          func residual(_ step: Int) -> Float {
+            let target = targets[(index * T + step) * O + o]
+            let table = Int(laneBases[m])
+            return table < 0 ? target : target - bases[((table * N + index) * T + step) * O + o]
+          }
+          y.append(residual(i0) + f * (residual(i1) - residual(i0)))
+        }
+      }
+    }
+    let mask: [Float] = indices.map { $0 >= 0 ? 1 : 0 }
+    // Lanes 0 and 2 share a key but not the rows or base; the draws must still show.
+    XCTAssertNotEqual(Array(x[0..<(T * S)]), Array(x[(2 * B * T * S)..<((2 * B + 1) * T * S)]))
+    var backends: [ComputeBackend] = [CPUBackend(threads: 1), CPUBackend(threads: 2)]
+    if let opencl = try? TestBackends.requireOpenCL() { backends.append(opencl) }
+    if TestBackends.openCLRequired { XCTAssertEqual(backends.count, 3, "OpenCL required") }
+    for backend in backends {
+      let (px, py, pm) = try gather(
+        backend, shape, inputs, targets, indices, channels, mean, scale,
+        residual: (bases, laneBases, 2, N), augmentation: (settings, keys))
+      if backend.kind == .cpu {
+        assertSame(px, x, "\(backend.deviceName) augmented x")
+        assertSame(py, y, "\(backend.deviceName) residual y")
+      } else {
+        assertClose(px, x, tolerance: 1e-5, "\(backend.tag) augmented x")
+        assertClose(py, y, tolerance: 1e-5, "\(backend.tag) residual y")
+      }
+      assertSame(pm, mask, "\(backend.tag) mask")
+      // Settings all zero: the plain gather's bits, keys or not.
+      let plain = try gather(backend, shape, inputs, targets, indices, channels, mean, scale)
+      let off = try gather(
+        backend, shape, inputs, targets, indices, channels, mean, scale,
+        residual: (bases, [-1, -1, -1, -1], 2, N), augmentation: (.off, keys))
+      assertSame(off.x, plain.x, "\(backend.tag): augmentation off changed x")
+      assertSame(off.y, plain.y, "\(backend.tag): no base changed y")
+      XCTAssertNotEqual(plain.x, px, "\(backend.tag): augmentation had no effect")
+    }
+  }
+
+  func gather(
+    _ backend: ComputeBackend, _ shape: GatherShape, _ inputs: [Float], _ targets: [Float],
+    _ indices: [Int32], _ channels: [UInt32], _ mean: [Float], _ scale: [Float],
+    residual: (bases: [Float], lanes: [Int32], tables: Int, count: Int)? = nil,
+    augmentation: (settings: Augmentation, keys: [UInt32])? = nil
+  ) throws -> (x: [Float], y: [Float], mask: [Float]) {
+    let (K, B, T) = (shape.models, shape.batch, shape.steps)
+    let px = try Placed(Array(repeating: 7, count: K * B * T * shape.selected), on: backend)
+    let py = try Placed(Array(repeating: 7, count: K * B * T * shape.outputs), on: backend)
+    let pm = try Placed(Array(repeating: 7, count: K * B), on: backend)
+    try backend.gatherSequences(
+      shape, inputs: BufferSlice(try backend.makeBuffer(inputs)),
+      targets: BufferSlice(try backend.makeBuffer(targets)),
+      indices: BufferSlice(try words(indices.map { UInt32(bitPattern: $0) }, on: backend)),
+      channels: BufferSlice(try words(channels, on: backend)),
+      mean: BufferSlice(try backend.makeBuffer(mean)),
+      scale: BufferSlice(try backend.makeBuffer(scale)),
+      residual: try residual.map {
+        GatherResidual(
+          bases: BufferSlice(try backend.makeBuffer($0.bases)),
+          laneBases: BufferSlice(
+            try words($0.lanes.map { UInt32(bitPattern: $0) }, on: backend)),
+          tables: $0.tables, storeCount: $0.count)
+      },
+      augmentation: try augmentation.map {
+        GatherAugmentation($0.settings, keys: BufferSlice(try words($0.keys, on: backend)))
+      }, x: px.slice, y: py.slice, mask: pm.slice)
+    return (try px.read(), try py.read(), try pm.read())
+  }
+
+  /// The warp keeps both ends, is strictly increasing up to the strongest allowed warp, and
+  /// moves the middle by w (T-1)/pi; the draws are uniform in [0, 1) and unit-variance.
+  func testAugmentationWarpAndDraws() {
+    let T = 101
+    for w: Float in [-0.99, -0.3, 0.3, 0.99] {
+      let p = (0..<T).map { augmentationWarp($0, steps: T, w: w) }
+      XCTAssertEqual(p.first, 0)
+      XCTAssertEqual(p.last, Float(T - 1))
+      XCTAssertTrue(zip(p, p.dropFirst()).allSatisfy { $0 < $1 }, "warp \(w) not monotone")
+      XCTAssertEqual(p[50] - 50, w * 100 / Float.pi, accuracy: 1e-3)
+    }
+    let u = (0..<20_000).map {
+      augmentationUniform(key: 3, draw: .warp, row: UInt32($0 % 7), index: UInt32($0))
+    }
+    XCTAssertTrue(u.allSatisfy { (0..<1).contains($0) })
+    XCTAssertEqual(Double(u.reduce(0, +)) / Double(u.count), 0.5, accuracy: 0.01)
+    let n = (0..<20_000).map {
+      Double(augmentationNormal(key: 9, draw: .noise, row: 1, index: UInt32($0)))
+    }
+    let mean = n.reduce(0, +) / Double(n.count)
+    let variance = n.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(n.count)
+    XCTAssertEqual(mean, 0, accuracy: 0.03)
+    XCTAssertEqual(variance, 1, accuracy: 0.05)
+    XCTAssertLessThanOrEqual(n.map(abs).max()!, 2 * 3.0.squareRoot() + 1e-6)
+  }
+
+  func testAugmentationSettingsAreChecked() {
+    XCTAssertNil(Augmentation(noise: 0.1, offset: 0.1, gain: 0.1, timeWarp: 0.5).problem)
+    XCTAssertNotNil(Augmentation(noise: -0.1).problem)
+    XCTAssertNotNil(Augmentation(gain: .nan).problem)
+    XCTAssertNotNil(Augmentation(timeWarp: 1).problem)
+    XCTAssertTrue(Augmentation().isOff)
+  }
+
   func testGatherRejectsIndicesOutsideTheStore() throws {
     let backend = CPUBackend()
     let shape = GatherShape(
@@ -172,8 +325,8 @@ final class LaneKernelTests: XCTestCase {
     }
   }
 
-  /// Per-lane clipped Adam against a plain loop: lane 0 clipped, lane 1 not clipped at a
-  /// later step, lane 2 inactive (untouched).
+  /// Per-lane clipped Adam, with L2 weight decay and decoupled (AdamW), against a plain
+  /// loop: lane 0 clipped, lane 1 not clipped at a later step, lane 2 inactive (untouched).
   func testLaneAdamMatchesReferenceLoop() throws {
     let count = 300
     let laneOf: [UInt32] = (0..<count).map { UInt32(($0 / 37) % 3) }
@@ -183,43 +336,51 @@ final class LaneKernelTests: XCTestCase {
     let v0 = randoms(count, seed: 43, in: 0...0.1)
     let norms: [Float] = [9, 0.25, 4]
     let maxNorm: Float = 1
-    let adam = AdamStep(lr: 1e-2, eps: 1e-3, weightDecay: 0.05, step: 1)
     let laneSteps = [3, 10, 5].map { t -> LaneStep in
       let c = AdamCoefficients(AdamStep(lr: 1e-2, step: t))
       return LaneStep(
         count: 1, stepSize: c.stepSize, sqrtCorrection2: c.sqrtCorrection2, active: t != 5)
     }
-    var (pe, me, ve) = (p, m0, v0)
-    for i in 0..<count {
-      let lane = Int(laneOf[i])
-      guard laneSteps[lane].active else { continue }
-      let clip = min(1, maxNorm / (norms[lane].squareRoot() + 1e-6))
-      let grad = g[i] * clip + adam.weightDecay * p[i]
-      me[i] = adam.beta1 * m0[i] + (1 - adam.beta1) * grad
-      ve[i] = adam.beta2 * v0[i] + (1 - adam.beta2) * grad * grad
-      pe[i] =
-        p[i] - laneSteps[lane].stepSize * me[i]
-        / (ve[i].squareRoot() / laneSteps[lane].sqrtCorrection2 + adam.eps)
+    var updated: [Bool: [Float]] = [:]
+    for decoupled in [false, true] {
+      // A large decay, so that where it enters shows in the result.
+      let adam = AdamStep(lr: 1e-2, eps: 1e-3, weightDecay: 5, decoupled: decoupled, step: 1)
+      var (pe, me, ve) = (p, m0, v0)
+      for i in 0..<count {
+        let lane = Int(laneOf[i])
+        guard laneSteps[lane].active else { continue }
+        let clip = min(1, maxNorm / (norms[lane].squareRoot() + 1e-6))
+        let decayed = decoupled ? p[i] * (1 - adam.lr * adam.weightDecay) : p[i]
+        let grad = g[i] * clip + (decoupled ? 0 : adam.weightDecay * p[i])
+        me[i] = adam.beta1 * m0[i] + (1 - adam.beta1) * grad
+        ve[i] = adam.beta2 * v0[i] + (1 - adam.beta2) * grad * grad
+        pe[i] =
+          decayed - laneSteps[lane].stepSize * me[i]
+          / (ve[i].squareRoot() / laneSteps[lane].sqrtCorrection2 + adam.eps)
+      }
+      updated[decoupled] = pe
+      try forEachBackend { backend in
+        let (pp, pm, pv) = (
+          try Placed(p, on: backend), try Placed(m0, on: backend), try Placed(v0, on: backend)
+        )
+        let lanes = try backend.makeBuffer(count: count)
+        try backend.uploadWords(laneOf, to: BufferSlice(lanes))
+        try backend.laneAdam(
+          parameters: pp.slice, gradients: BufferSlice(try backend.makeBuffer(g)), m: pm.slice,
+          v: pv.slice, count: count, models: 3, lanes: BufferSlice(lanes),
+          laneSteps: BufferSlice(try backend.makeBuffer(laneSteps.flatMap(\.floats))),
+          norms: BufferSlice(try backend.makeBuffer(norms)), step: adam, maxNorm: maxNorm)
+        let what = "\(backend.tag) lane adam decoupled=\(decoupled)"
+        assertClose(try pp.read(), pe, tolerance: 1e-6, "\(what) parameters")
+        assertClose(try pm.read(), me, tolerance: 1e-6, "\(what) m")
+        assertClose(try pv.read(), ve, tolerance: 1e-6, "\(what) v")
+        let inactive = (0..<count).filter { laneOf[$0] == 2 }
+        let got = try pp.read()
+        assertSame(inactive.map { got[$0] }, inactive.map { p[$0] }, "\(what): idle lane moved")
+      }
     }
-    try forEachBackend { backend in
-      let (pp, pm, pv) = (
-        try Placed(p, on: backend), try Placed(m0, on: backend), try Placed(v0, on: backend)
-      )
-      let lanes = try backend.makeBuffer(count: count)
-      try backend.uploadWords(laneOf, to: BufferSlice(lanes))
-      try backend.laneAdam(
-        parameters: pp.slice, gradients: BufferSlice(try backend.makeBuffer(g)), m: pm.slice,
-        v: pv.slice, count: count, models: 3, lanes: BufferSlice(lanes),
-        laneSteps: BufferSlice(try backend.makeBuffer(laneSteps.flatMap(\.floats))),
-        norms: BufferSlice(try backend.makeBuffer(norms)), step: adam, maxNorm: maxNorm)
-      let what = "\(backend.tag) lane adam"
-      assertClose(try pp.read(), pe, tolerance: 1e-6, "\(what) parameters")
-      assertClose(try pm.read(), me, tolerance: 1e-6, "\(what) m")
-      assertClose(try pv.read(), ve, tolerance: 1e-6, "\(what) v")
-      let inactive = (0..<count).filter { laneOf[$0] == 2 }
-      let got = try pp.read()
-      assertSame(inactive.map { got[$0] }, inactive.map { p[$0] }, "\(what): idle lane moved")
-    }
+    let differing = zip(updated[false]!, updated[true]!).filter { abs($0 - $1) > 1e-4 }.count
+    XCTAssertGreaterThan(differing, count / 2, "AdamW and Adam with L2 must differ")
   }
 
   /// A batch item's product is the same bits whatever the batch size, its place in the

@@ -63,14 +63,15 @@ final class LockstepTrainerTests: XCTestCase {
 
   func trainer(
     _ config: ModelConfig, _ backend: ComputeBackend, lanes: [LaneSpec],
-    options: LockstepOptions = LockstepTrainerTests.options
+    options: LockstepOptions = LockstepTrainerTests.options, targets: [Float]? = nil,
+    bases: [[Float]] = []
   ) throws -> LockstepTrainer {
     let store = try SequenceStore(
-      backend: backend, inputs: Self.data.x, targets: Self.data.y, count: Self.count,
+      backend: backend, inputs: Self.data.x, targets: targets ?? Self.data.y, count: Self.count,
       steps: Self.steps, channels: Self.storeChannels, outputs: Self.outputs)
     return try LockstepTrainer(
       config: config, backend: backend, store: store, channels: Self.channels, lanes: lanes,
-      options: options)
+      options: options, bases: bases)
   }
 
   func weights(_ trainer: LockstepTrainer, lane: Int) throws -> [Float] {
@@ -80,10 +81,13 @@ final class LockstepTrainerTests: XCTestCase {
 
   /// Trains the given lanes through the schedule; returns each lane's final weights and
   /// per-epoch results.
-  func run(_ config: ModelConfig, _ backend: ComputeBackend, lanes picked: [Int]) throws -> (
-    weights: [[Float]], epochs: [[LaneEpoch]]
-  ) {
-    let t = try trainer(config, backend, lanes: picked.map { Self.lanes[$0] })
+  func run(
+    _ config: ModelConfig, _ backend: ComputeBackend, lanes picked: [Int],
+    all lanes: [LaneSpec] = LockstepTrainerTests.lanes,
+    options: LockstepOptions = LockstepTrainerTests.options, bases: [[Float]] = []
+  ) throws -> (weights: [[Float]], epochs: [[LaneEpoch]]) {
+    let t = try trainer(
+      config, backend, lanes: picked.map { lanes[$0] }, options: options, bases: bases)
     var epochs: [[LaneEpoch]] = Array(repeating: [], count: picked.count)
     for active in Self.schedule {
       let results = try t.epoch(active: picked.map { active[$0] })
@@ -93,31 +97,62 @@ final class LockstepTrainerTests: XCTestCase {
   }
 
   func testLaneInABatchOfThreeIsBitwiseTheLaneAlone() throws {
+    try assertLanesIndependent()
+  }
+
+  /// The same with every small-cohort feature on: augmentation (time warp included), base
+  /// curves (two lanes on different tables, one on none) and a zeroed output layer.
+  func testLaneIsBitwiseTheLaneAloneWithAugmentationAndBases() throws {
+    var options = Self.options
+    options.augmentation = Self.augmentation
+    options.zeroOutputLayer = true
+    var lanes = Self.lanes
+    (lanes[0].base, lanes[2].base) = (1, 0)
+    try assertLanesIndependent(lanes: lanes, options: options, bases: Self.bases)
+  }
+
+  func assertLanesIndependent(
+    lanes: [LaneSpec] = LockstepTrainerTests.lanes,
+    options: LockstepOptions = LockstepTrainerTests.options, bases: [[Float]] = [],
+    file: StaticString = #filePath, line: UInt = #line
+  ) throws {
     for config in Self.configs {
       var cpuRuns: [[[Float]]] = []
       for backend in try Self.backends() {
         let what = "\(config.model) on \(backend.deviceName)"
-        let batched = try run(config, backend, lanes: [0, 1, 2])
+        let batched = try run(
+          config, backend, lanes: [0, 1, 2], all: lanes, options: options, bases: bases)
         for lane in 0..<3 {
-          let alone = try run(config, backend, lanes: [lane])
+          let alone = try run(
+            config, backend, lanes: [lane], all: lanes, options: options, bases: bases)
           assertBitwise(batched.weights[lane], alone.weights[0], "\(what): lane \(lane) weights")
           for (e, (a, b)) in zip(batched.epochs[lane], alone.epochs[0]).enumerated() {
             XCTAssertTrue(
               a.trainingLoss == b.trainingLoss || (a.trainingLoss.isNaN && b.trainingLoss.isNaN),
-              "\(what): lane \(lane) epoch \(e) loss \(a.trainingLoss) vs \(b.trainingLoss)")
-            XCTAssertEqual(a.validationLoss, b.validationLoss, "\(what): lane \(lane) epoch \(e)")
+              "\(what): lane \(lane) epoch \(e) loss \(a.trainingLoss) vs \(b.trainingLoss)",
+              file: file, line: line)
+            XCTAssertEqual(
+              a.validationLoss, b.validationLoss, "\(what): lane \(lane) epoch \(e)", file: file,
+              line: line)
           }
-          XCTAssertNil(batched.epochs[lane].last!.nonFinite)
+          XCTAssertNil(batched.epochs[lane].last!.nonFinite, file: file, line: line)
         }
-        XCTAssertTrue(batched.epochs[2][2].trainingLoss.isNaN, "a stopped lane reports NaN")
-        XCTAssertNil(batched.epochs[2][0].validationLoss, "no validation indices, no loss")
-        XCTAssertNotNil(batched.epochs[0][0].validationLoss)
-        XCTAssertNotEqual(batched.weights[0], batched.weights[1], "lanes must differ")
+        XCTAssertTrue(
+          batched.epochs[2][2].trainingLoss.isNaN, "a stopped lane reports NaN", file: file,
+          line: line)
+        XCTAssertNil(
+          batched.epochs[2][0].validationLoss, "no validation indices, no loss", file: file,
+          line: line)
+        XCTAssertNotNil(batched.epochs[0][0].validationLoss, file: file, line: line)
+        XCTAssertNotEqual(
+          batched.weights[0], batched.weights[1], "lanes must differ", file: file, line: line)
         if backend.kind == .cpu { cpuRuns.append(batched.weights) }
       }
-      XCTAssertEqual(cpuRuns.count, 2)
+      XCTAssertEqual(cpuRuns.count, 2, file: file, line: line)
       for lane in 0..<3 {
-        assertBitwise(cpuRuns[0][lane], cpuRuns[1][lane], "\(config.model): 1 vs 2 CPU threads")
+        assertBitwise(
+          cpuRuns[0][lane], cpuRuns[1][lane], "\(config.model): 1 vs 2 CPU threads", file: file,
+          line: line)
       }
     }
   }
@@ -271,6 +306,22 @@ final class LockstepTrainerTests: XCTestCase {
     bad.training = [Self.count]
     XCTAssertThrowsError(try trainer(Self.configs[0], backend, lanes: [bad]))
     XCTAssertThrowsError(try trainer(Self.configs[0], backend, lanes: []))
+    bad = Self.lanes[0]
+    bad.base = 2
+    XCTAssertThrowsError(try trainer(Self.configs[0], backend, lanes: [bad], bases: Self.bases)) {
+      XCTAssertTrue("\($0)".contains("base table 2"), "\($0)")
+    }
+    bad.base = 0
+    XCTAssertThrowsError(try trainer(Self.configs[0], backend, lanes: [bad], bases: [[1, 2]])) {
+      XCTAssertTrue("\($0)".contains("base table 0 has 2 values"), "\($0)")
+    }
+    var options = Self.options
+    options.augmentation.timeWarp = 1
+    XCTAssertThrowsError(
+      try trainer(Self.configs[0], backend, lanes: [Self.lanes[0]], options: options)
+    ) {
+      XCTAssertTrue("\($0)".contains("timeWarp"), "\($0)")
+    }
   }
 }
 

@@ -19,8 +19,8 @@ extension CPUBackend {
 
   public func gatherSequences(
     _ shape: GatherShape, inputs: BufferSlice, targets: BufferSlice, indices: BufferSlice,
-    channels: BufferSlice, mean: BufferSlice, scale: BufferSlice, x: BufferSlice,
-    y: BufferSlice, mask: BufferSlice
+    channels: BufferSlice, mean: BufferSlice, scale: BufferSlice, residual: GatherResidual?,
+    augmentation: GatherAugmentation?, x: BufferSlice, y: BufferSlice, mask: BufferSlice
   ) throws {
     let (K, B, T) = (shape.models, shape.batch, shape.steps)
     let (C, S, O) = (shape.storeChannels, shape.selected, shape.outputs)
@@ -35,10 +35,14 @@ extension CPUBackend {
     let px = try pointer(x, K * B * T * S, "gatherSequences x")
     let py = try pointer(y, K * B * T * O, "gatherSequences y")
     let pm = try pointer(mask, K * B, "gatherSequences mask")
-    // Every index and channel is checked against the store before any read.
+    // Every index, channel and base table is checked against its buffer before any read.
+    let storeCount = residual?.storeCount ?? Int.max
     for r in 0..<(K * B) {
       let index = Int(Int32(bitPattern: pIndex[r]))
-      guard index < 0 || ((index + 1) * T * C <= inputCount && (index + 1) * T * O <= targetCount)
+      guard
+        index < 0
+          || ((index + 1) * T * C <= inputCount && (index + 1) * T * O <= targetCount
+            && index < storeCount)
       else {
         throw ComputeError.outOfBounds("gatherSequences: sequence \(index) outside the store")
       }
@@ -46,9 +50,29 @@ extension CPUBackend {
     for c in 0..<S where Int(pChannel[c]) >= C {
       throw ComputeError.outOfBounds("gatherSequences: channel \(pChannel[c]) of \(C)")
     }
+    var pBases: UnsafeMutablePointer<Float>?
+    var pLaneBases: UnsafeMutablePointer<UInt32>?
+    if let residual {
+      let n = residual.storeCount
+      pBases = try pointer(residual.bases, residual.tables * n * T * O, "gatherSequences bases")
+      pLaneBases = try words(residual.laneBases, K, "gatherSequences laneBases")
+      for m in 0..<K {
+        let table = Int(Int32(bitPattern: pLaneBases![m]))
+        guard table < residual.tables else {
+          throw ComputeError.outOfBounds(
+            "gatherSequences: lane \(m) names base table \(table) of \(residual.tables)")
+        }
+      }
+    }
+    let settings = augmentation?.settings ?? .off
+    let augment = !settings.isOff
+    let pKeys = try augmentation.map { try words($0.keys, K, "gatherSequences keys") }
     parallel(min(threads, K * B)) { part in
+      var gains = [Float](repeating: 1, count: S)
+      var offsets = [Float](repeating: 0, count: S)
+      var noise = [Float](repeating: 0, count: augment ? T * S : 0)
       for r in stride(from: part, to: K * B, by: max(1, min(threads, K * B))) {
-        let m = r / B
+        let (m, b) = (r / B, UInt32(r % B))
         let index = Int(Int32(bitPattern: pIndex[r]))
         let xr = px + r * T * S
         let yr = py + r * T * O
@@ -59,14 +83,56 @@ extension CPUBackend {
           continue
         }
         let source = pi + index * T * C
+        let target = pt + index * T * O
+        let table = pLaneBases.map { Int(Int32(bitPattern: $0[m])) } ?? -1
+        let base = table >= 0 ? pBases! + (table * storeCount + index) * T * O : nil
         let mu = pMean + m * S
         let sc = pScale + m * S
-        for t in 0..<T {
+        let key = augment ? pKeys![m] : 0
+        let warping = augment && settings.timeWarp > 0
+        let w =
+          warping
+          ? settings.timeWarp
+            * (2 * augmentationUniform(key: key, draw: .warp, row: b, index: 0) - 1) : 0
+        if augment {
+          let noiseSeed = augmentationRowSeed(key: key, draw: .noise, row: b)
+          noise.withUnsafeMutableBufferPointer { fillNormals($0, rowSeed: noiseSeed) }
+          let gainSeed = augmentationRowSeed(key: key, draw: .gain, row: b)
+          let offsetSeed = augmentationRowSeed(key: key, draw: .offset, row: b)
           for c in 0..<S {
-            xr[t * S + c] = (source[t * C + Int(pChannel[c])] - mu[c]) * sc[c]
+            gains[c] = expf(settings.gain * augmentationNormal(rowSeed: gainSeed, index: UInt32(c)))
+            offsets[c] = settings.offset * augmentationNormal(rowSeed: offsetSeed, index: UInt32(c))
           }
         }
-        yr.update(from: pt + index * T * O, count: T * O)
+        for t in 0..<T {
+          var (i0, i1, f) = (t, t, Float(0))
+          if warping {
+            let p = augmentationWarp(t, steps: T, w: w)
+            i0 = Int(p)
+            i1 = min(i0 + 1, T - 1)
+            f = p - Float(i0)
+          }
+          for c in 0..<S {
+            let channel = Int(pChannel[c])
+            var raw = source[i0 * C + channel]
+            if warping { raw = raw + f * (source[i1 * C + channel] - raw) }
+            var v = (raw - mu[c]) * sc[c]
+            if augment {
+              v = v * gains[c] + offsets[c] + settings.noise * noise[t * S + c]
+            }
+            xr[t * S + c] = v
+          }
+          for o in 0..<O {
+            var r0 = target[i0 * O + o]
+            if let base { r0 -= base[i0 * O + o] }
+            if warping {
+              var r1 = target[i1 * O + o]
+              if let base { r1 -= base[i1 * O + o] }
+              r0 = r0 + f * (r1 - r0)
+            }
+            yr[t * O + o] = r0
+          }
+        }
         pm[r] = 1
       }
     }
@@ -237,4 +303,31 @@ extension CPUBackend {
 @inlinable
 public func laneDropoutSeed(_ key: UInt32, site: UInt32) -> UInt32 {
   kneeforceHash(key &+ site &* 0x9E37_79B9)
+}
+
+/// `out[i] = augmentationNormal(rowSeed:index: i)`, eight at a time: the same integer
+/// hashes and the same float operations in the same order per element, so the same bits.
+func fillNormals(_ out: UnsafeMutableBufferPointer<Float>, rowSeed: UInt32) {
+  let offsets = SIMD8<UInt32>(0, 1, 2, 3, 4, 5, 6, 7)
+  var i = 0
+  while i + 8 <= out.count {
+    let index = (SIMD8<UInt32>(repeating: UInt32(truncatingIfNeeded: i)) &+ offsets) &* 4
+    var sum = Float8()
+    for k in 0..<UInt32(4) {
+      var h = (index &+ k) ^ rowSeed
+      h ^= h &>> 16
+      h = h &* 0x7feb_352d
+      h ^= h &>> 15
+      h = h &* 0x846c_a68b
+      h ^= h &>> 16
+      sum += Float8(SIMD8<Int32>(truncatingIfNeeded: h &>> 8)) * (1.0 / 16_777_216.0)
+    }
+    let normals = (sum - 2) * 1.732_050_8
+    for j in 0..<8 { out[i + j] = normals[j] }
+    i += 8
+  }
+  while i < out.count {
+    out[i] = augmentationNormal(rowSeed: rowSeed, index: UInt32(truncatingIfNeeded: i))
+    i += 1
+  }
 }

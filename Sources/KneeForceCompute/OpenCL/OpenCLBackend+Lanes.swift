@@ -14,8 +14,8 @@ extension OpenCLBackend {
 
   public func gatherSequences(
     _ shape: GatherShape, inputs: BufferSlice, targets: BufferSlice, indices: BufferSlice,
-    channels: BufferSlice, mean: BufferSlice, scale: BufferSlice, x: BufferSlice,
-    y: BufferSlice, mask: BufferSlice
+    channels: BufferSlice, mean: BufferSlice, scale: BufferSlice, residual: GatherResidual?,
+    augmentation: GatherAugmentation?, x: BufferSlice, y: BufferSlice, mask: BufferSlice
   ) throws {
     let (K, B, T) = (shape.models, shape.batch, shape.steps)
     let (S, O) = (shape.selected, shape.outputs)
@@ -28,6 +28,17 @@ extension OpenCLBackend {
     _ = try mem(x, K * B * T * S, "gatherSequences x")
     _ = try mem(y, K * B * T * O, "gatherSequences y")
     _ = try mem(mask, K * B, "gatherSequences mask")
+    // Unused buffer arguments still need a valid buffer: the targets stand in.
+    let bases = residual?.bases ?? targets
+    let laneBases = residual?.laneBases ?? indices
+    if let residual {
+      _ = try mem(bases, residual.tables * residual.storeCount * T * O, "gatherSequences bases")
+      _ = try mem(laneBases, K, "gatherSequences laneBases")
+    }
+    let settings = augmentation?.settings ?? .off
+    let augment = !settings.isOff
+    let keys = augmentation?.keys ?? indices
+    if augment { _ = try mem(keys, K, "gatherSequences keys") }
     try launch(
       "gather_sequences", global: shape.elements,
       [
@@ -36,6 +47,10 @@ extension OpenCLBackend {
         .buffer(scale), .buffer(x), .buffer(y), .buffer(mask), .long(inputs.offset),
         .long(targets.offset), .int(indices.offset), .int(channels.offset), .int(mean.offset),
         .int(scale.offset), .long(x.offset), .long(y.offset), .int(mask.offset),
+        .int(residual?.tables ?? 0), .int(residual?.storeCount ?? 0), .buffer(bases),
+        .long(bases.offset), .buffer(laneBases), .int(laneBases.offset), .int(augment ? 1 : 0),
+        .buffer(keys), .int(keys.offset), .float(settings.noise), .float(settings.offset),
+        .float(settings.gain), .float(settings.timeWarp),
       ])
   }
 
