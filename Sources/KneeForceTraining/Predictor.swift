@@ -9,7 +9,9 @@ import KneeForceModels
 /// samples.
 ///
 /// Per checkpoint and member: the checkpoint's feature settings cut the trials into
-/// sequences, its z-scores normalise them, and each sequence's prediction is placed on the
+/// sequences, its z-scores normalise them (or, for `input_normalization = subject`, each
+/// subject's own statistics over the trials given), a residual member's base curve is added
+/// to its output, and each sequence's prediction is placed on the
 /// trial samples between its first and last time stamp by linear interpolation over the
 /// steps; where sequences overlap (windows) the member's values are averaged; samples outside
 /// every sequence stay empty. Across all members of all checkpoints: mean, and standard
@@ -110,26 +112,9 @@ public enum Predictor {
         trial: trial.info, time: trial.time, members: [])
     }
     for ck in checkpoints {
-      try checkChannels(ck, dataset: dataset)
-      var features = ck.features
-      features.groups = Array(Set(ck.normalizer.channels.compactMap(ChannelConventions.group)))
-      let cut = try FeaturePipeline(options: features).sequences(from: dataset)
-      let set = try ck.normalizer.apply(to: reorder(cut, to: ck.normalizer.channels))
-      let model = ck.loaded.model
-      let members = model.parameters.layout.models
-      let (steps, width, outputs) = (set.length, set.inputWidth, model.config.outputs)
-      var output = [[Float]](repeating: [], count: members)
-      for start in stride(from: 0, to: set.count, by: 64) {
-        let n = min(64, set.count - start)
-        let slice = Array(set.inputs[(start * steps * width)..<((start + n) * steps * width)])
-        var x: [Float] = []
-        for _ in 0..<members { x += slice }
-        let buffer = try backend.makeBuffer(x)
-        let y = try model.infer(BufferSlice(buffer), batch: n, steps: steps)
-        let values = try backend.download(y, count: members * n * steps * outputs)
-        let block = n * steps * outputs
-        for m in 0..<members { output[m] += values[(m * block)..<((m + 1) * block)] }
-      }
+      let (set, output) = try memberOutputs(ck, dataset: dataset, backend: backend)
+      let (steps, outputs) = (set.length, ck.loaded.model.config.outputs)
+      let members = output.count
       for m in 0..<members {
         var sums: [String: [Double]] = [:]
         var counts: [String: [Int]] = [:]
@@ -167,6 +152,52 @@ public enum Predictor {
       }
     }
     return dataset.trials.compactMap { byTrial[$0.info.trialID] }
+  }
+
+  /// Each member's time-normalised predictions `[sequence][T][3]` (BW) of the dataset's
+  /// sequences as the checkpoint cuts them, and those sequences (inputs normalised).
+  public static func memberOutputs(
+    _ ck: Checkpointed, dataset: Dataset, backend: ComputeBackend
+  ) throws -> (set: SequenceSet, outputs: [[Float]]) {
+    try checkChannels(ck, dataset: dataset)
+    let info = ck.loaded.info
+    let model = ck.loaded.model
+    let members = model.parameters.layout.models
+    let baseCurves = try (info.baseCurves ?? []).map { try $0.decode(AlignedCurve.self) }
+    guard baseCurves.isEmpty || baseCurves.count == members else {
+      throw ExperimentError(
+        "\(ck.url.path): \(baseCurves.count) base curves for \(members) members")
+    }
+    var features = ck.features
+    var groups = Set(ck.normalizer.channels.compactMap(ChannelConventions.group))
+    // A base curve finds its events in the vertical GRF, an input or not.
+    if !baseCurves.isEmpty { groups.insert("grf") }
+    features.groups = Array(groups)
+    let cut = try FeaturePipeline(options: features).sequences(from: dataset)
+    let ordered = reorder(cut, to: ck.normalizer.channels)
+    let set =
+      info.inputNormalization == "subject"
+      ? try SweepData(sequences: ordered).subjectNormalized().sequences
+      : try ck.normalizer.apply(to: ordered)
+    let (steps, width, outputs) = (set.length, set.inputWidth, model.config.outputs)
+    var output = [[Float]](repeating: [], count: members)
+    for start in stride(from: 0, to: set.count, by: 64) {
+      let n = min(64, set.count - start)
+      let slice = Array(set.inputs[(start * steps * width)..<((start + n) * steps * width)])
+      var x: [Float] = []
+      for _ in 0..<members { x += slice }
+      let buffer = try backend.makeBuffer(x)
+      let y = try model.infer(BufferSlice(buffer), batch: n, steps: steps)
+      let values = try backend.download(y, count: members * n * steps * outputs)
+      let block = n * steps * outputs
+      for m in 0..<members { output[m] += values[(m * block)..<((m + 1) * block)] }
+    }
+    // Residual networks: the member's base curve, from the sequences' own events.
+    for (m, curve) in baseCurves.enumerated() {
+      let base = curve.predict(cut, Array(0..<cut.count))
+      for k in output[m].indices { output[m][k] += base[k] }
+    }
+    return (set, output)
   }
 
   /// The inputs of `set` in the order of `channels` (names).

@@ -8,6 +8,9 @@ import KneeForceTraining
 
 extension ModelConfig.Kind: ExpressibleByArgument {}
 extension ValidationScheme: ExpressibleByArgument {}
+extension Optimizer: ExpressibleByArgument {}
+extension InputNormalization: ExpressibleByArgument {}
+extension ResidualBase: ExpressibleByArgument {}
 
 extension AlignedEvents: ExpressibleByArgument {
   public static var allValueStrings: [String] { allCases.map(\.rawValue) }
@@ -92,8 +95,41 @@ struct TrainingArguments: ParsableArguments {
   @Option(help: "Adam learning rate (1e-7-10).")
   var lr: Float = 3e-3
 
-  @Option(help: "L2 weight decay (0-10).")
+  @Option(help: "Weight decay (0-10): L2 with adam, decoupled with adamw.")
   var weightDecay: Float = 0
+
+  @Option(help: "adam or adamw (decoupled weight decay).")
+  var optimizer: Optimizer = .adam
+
+  @Option(
+    help: """
+      Input z-scores: training (the training subjects' mean and SD) or subject (each \
+      subject's own, which a new patient also has).
+      """)
+  var normalization: InputNormalization = .training
+
+  @Option(
+    help: """
+      Networks learn the residual from this curve (last layer starts at zero): none, \
+      mean_curve or aligned_curve (the mean curve warped to each sequence's own events).
+      """)
+  var residual: ResidualBase = .none
+
+  @Option(help: "Augmentation: SD of per-sample input noise, z units (0-10).")
+  var noise: Float = 0
+
+  @Option(help: "Augmentation: SD of a per-sequence, per-channel input offset, z units (0-10).")
+  var channelOffset: Float = 0
+
+  @Option(help: "Augmentation: SD of a per-sequence, per-channel log gain (0-10).")
+  var channelGain: Float = 0
+
+  @Option(
+    help: """
+      Augmentation: largest smooth time warp of a training sequence (0-0.9; 0.1 moves \
+      mid-sequence by about 3 % of its length).
+      """)
+  var timeWarp: Float = 0
 
   @Option(help: "Members per fold, seeds X..X+S-1, whose mean prediction is scored (1-100).")
   var seeds = 1
@@ -139,6 +175,10 @@ struct TrainingArguments: ParsableArguments {
     try checkRange(batch, 1...4096, "--batch")
     try checkRange(lr, 1e-7...10, "--lr")
     try checkRange(weightDecay, 0...10, "--weight-decay")
+    try checkRange(noise, 0...10, "--noise")
+    try checkRange(channelOffset, 0...10, "--channel-offset")
+    try checkRange(channelGain, 0...10, "--channel-gain")
+    try checkRange(timeWarp, 0...0.9, "--time-warp")
     try checkRange(seeds, 1...100, "--seeds")
     try checkRange(seed, 0...(UInt64(1) << 63), "--seed")
     try checkRange(length, 2...10_000, "--length")
@@ -198,6 +238,11 @@ struct TrainingArguments: ParsableArguments {
     o.batchSize = batch
     o.learningRate = lr
     o.weightDecay = weightDecay
+    o.optimizer = optimizer
+    o.normalization = normalization
+    o.residual = residual
+    o.augmentation = Augmentation(
+      noise: noise, offset: channelOffset, gain: channelGain, timeWarp: timeWarp)
     o.seeds = seeds
     o.seed = seed
     o.hidden = hidden

@@ -257,3 +257,57 @@ public struct AlignedCurve: Sendable {
     return out
   }
 }
+
+/// A fitted curve is stored in checkpoints (`CheckpointMetadata.baseCurves`) so that
+/// `predict` can add a residual network's base back for a new patient: the means, the
+/// templates and their event patterns, as JSON.
+extension AlignedCurve: Codable {
+  struct StoredTemplate: Codable {
+    var activity: String
+    var pattern: [String]
+    var steps: [Double]
+    var curve: [Float]
+  }
+
+  enum CodingKeys: String, CodingKey {
+    case events, length, means, templates
+  }
+
+  public init(from decoder: Decoder) throws {
+    let c = try decoder.container(keyedBy: CodingKeys.self)
+    events = try c.decode(AlignedEvents.self, forKey: .events)
+    length = try c.decode(Int.self, forKey: .length)
+    means = try c.decode([String: [Float]].self, forKey: .means)
+    var templates: [String: Template] = [:]
+    for t in try c.decode([StoredTemplate].self, forKey: .templates) {
+      let pattern = try t.pattern.map { name -> GaitPhaseEvent.Kind in
+        guard let kind = GaitPhaseEvent.Kind(rawValue: name) else {
+          throw DecodingError.dataCorruptedError(
+            forKey: .templates, in: c, debugDescription: "unknown gait event '\(name)'")
+        }
+        return kind
+      }
+      guard pattern.count == t.steps.count, t.curve.count == length * 3 else {
+        throw DecodingError.dataCorruptedError(
+          forKey: .templates, in: c,
+          debugDescription: "template of \(t.activity): \(pattern.count) events, "
+            + "\(t.steps.count) steps, \(t.curve.count) values for \(length) x 3")
+      }
+      templates[t.activity] = (pattern, t.steps, t.curve)
+    }
+    self.templates = templates
+  }
+
+  public func encode(to encoder: Encoder) throws {
+    var c = encoder.container(keyedBy: CodingKeys.self)
+    try c.encode(events, forKey: .events)
+    try c.encode(length, forKey: .length)
+    try c.encode(means, forKey: .means)
+    try c.encode(
+      templates.keys.sorted().map { key in
+        let t = templates[key]!
+        return StoredTemplate(
+          activity: key, pattern: t.pattern.map(\.rawValue), steps: t.steps, curve: t.curve)
+      }, forKey: .templates)
+  }
+}

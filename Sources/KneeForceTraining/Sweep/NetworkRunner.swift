@@ -14,7 +14,10 @@ import KneeForceModels
 /// held-out subject. With `patience == 0` there is no validation and the last epoch is kept.
 /// A member whose loss turns non-finite fails its unit (all its members stop); the others go on.
 struct NetworkRunner {
+  /// Raw sequences: baselines' and residual bases' events are read from them.
   let data: SweepData
+  /// The inputs the store holds: `data`, or `data` z-scored per subject.
+  let inputs: SweepData
   /// The sweep's options; a fold batch with tuned settings runs with them applied.
   var options: SweepOptions
   let backend: ComputeBackend
@@ -54,23 +57,49 @@ struct NetworkRunner {
     var laneRanges: [Range<Int>] = []
     var unitOf: [Int] = []
     var memberOf: [Int] = []
+    // Residual bases: one table per distinct training set (seeds share it), fitted on the
+    // member's own training subjects, so inner validation never sees its subject's targets.
+    var bases: [[Float]] = []
+    var baseCurves: [AlignedCurve] = []
+    var baseOf: [[Int]: Int] = [:]
+    func base(_ training: [Int]) throws -> Int? {
+      guard options.residual != .none else { return nil }
+      if let b = baseOf[training] { return b }
+      let curve = try AlignedCurve(
+        sequences: data.sequences, training: training,
+        events: options.residual == .meanCurve ? .none : options.alignedEvents)
+      bases.append(curve.predict(data.sequences, Array(0..<data.sequences.count)))
+      baseCurves.append(curve)
+      baseOf[training] = bases.count - 1
+      return bases.count - 1
+    }
+    var laneBase: [Int?] = []
     for (u, unit) in units.enumerated() {
       let training = data.indices(
         subjects: Set(unit.trainingSubjects), activity: unit.key.activities)
-      let normalizer = try data.normalizer(indices: training, channels: channels)
+      let normalizer =
+        options.normalization == .subject
+        ? Normalizer(
+          channels: channels.map { inputs.sequences.inputChannels[$0] },
+          mean: [Float](repeating: 0, count: channels.count),
+          std: [Float](repeating: 1, count: channels.count), stdFloor: 1e-6)
+        : try data.normalizer(indices: training, channels: channels)
       normalizers.append(normalizer)
       let first = lanes.count
       for member in unit.members {
+        let memberTraining = data.indices(
+          subjects: Set(member.training), activity: unit.key.activities)
+        let b = try base(memberTraining)
+        laneBase.append(b)
         lanes.append(
           LaneSpec(
-            training: data.indices(
-              subjects: Set(member.training), activity: unit.key.activities),
+            training: memberTraining,
             validation: member.validation.map {
               data.indices(subjects: [$0], activity: unit.key.activities)
             } ?? [],
             mean: normalizer.mean,
             scale: normalizer.std.map { 1 / max($0, normalizer.stdFloor) },
-            seed: options.memberSeed(member.index)))
+            seed: options.memberSeed(member.index), base: b))
         unitOf.append(u)
         memberOf.append(member.index)
       }
@@ -79,11 +108,14 @@ struct NetworkRunner {
     var settings = LockstepOptions()
     settings.learningRate = options.learningRate
     settings.weightDecay = options.weightDecay
+    settings.decoupledWeightDecay = options.optimizer == .adamw
+    settings.augmentation = options.augmentation
+    settings.zeroOutputLayer = options.residual != .none
     settings.maxGradNorm = options.maxGradNorm
     settings.batchSize = options.batchSize
     let trainer = try LockstepTrainer(
       config: config, backend: backend, store: store, channels: channels, lanes: lanes,
-      options: settings)
+      options: settings, bases: bases)
 
     let laneCount = lanes.count
     var active = [Bool](repeating: true, count: laneCount)
@@ -125,7 +157,8 @@ struct NetworkRunner {
           metadata: checkpointMetadata(
             unit, config: config, normalizer: normalizers[u], seeds: members.map { lanes[$0].seed },
             bestEpochs: members.map { bestEpoch[$0] }, memberTraining: memberTraining,
-            memberValidation: memberValidation),
+            memberValidation: memberValidation,
+            baseCurves: members.compactMap { laneBase[$0].map { baseCurves[$0] } }),
           to: folder.appendingPathComponent("checkpoint.safetensors"))
         files.append("checkpoint.safetensors")
         if !held.isEmpty {
@@ -200,7 +233,8 @@ struct NetworkRunner {
 
   func checkpointMetadata(
     _ unit: PlannedUnit, config: ModelConfig, normalizer: Normalizer, seeds: [UInt64],
-    bestEpochs: [Int], memberTraining: [[String]], memberValidation: [String?]
+    bestEpochs: [Int], memberTraining: [[String]], memberValidation: [String?],
+    baseCurves: [AlignedCurve]
   ) throws -> CheckpointMetadata {
     var metadata = CheckpointMetadata(config: config)
     metadata.seeds = seeds
@@ -216,6 +250,10 @@ struct NetworkRunner {
     metadata.heldOutSubject = unit.heldOut
     metadata.trainingSubjects = unit.trainingSubjects
     metadata.validationSubject = unit.validationSubject
+    if options.normalization == .subject { metadata.inputNormalization = "subject" }
+    if !baseCurves.isEmpty {
+      metadata.baseCurves = try baseCurves.map { try JSONValue(encoding: $0) }
+    }
     if options.validation == .inner {
       metadata.memberTrainingSubjects = memberTraining
       metadata.memberValidationSubjects = memberValidation

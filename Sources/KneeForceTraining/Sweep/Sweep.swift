@@ -35,8 +35,13 @@ public enum Sweep {
       includeBaselines: heldOut != [nil] && settings.scoresHeldOut)
     let (index, count) = settings.shard
     let units = ShardAssignment.units(plan, shard: index, of: count)
+    // Per-subject z-scores are computed once, for ridge_subject and the networks' store.
+    let needsSubject =
+      options.normalization == .subject || units.contains { $0.key.model == "ridge_subject" }
+    let subjectData = needsSubject ? try data.subjectNormalized() : data
+    let networkInputs = options.normalization == .subject ? subjectData : data
     let store = try SequenceStore(
-      backend: backend, inputs: data.sequences.inputs, targets: data.sequences.targets,
+      backend: backend, inputs: networkInputs.sequences.inputs, targets: data.sequences.targets,
       count: data.sequences.count, steps: data.sequences.length,
       channels: data.sequences.inputWidth, outputs: data.sequences.targetWidth)
     let memory = LaneMemory.plan(
@@ -106,8 +111,6 @@ public enum Sweep {
 
     // Baselines first: seconds, and the table has something to show early.
     let baselineStart = Date()
-    let subjectData =
-      try pending.contains { $0.key.model == "ridge_subject" } ? data.subjectNormalized() : data
     for unit in pending where unit.key.isBaseline {
       try runBaseline(
         unit, data: unit.key.model == "ridge_subject" ? subjectData : data, options: options,
@@ -125,7 +128,8 @@ public enum Sweep {
       byGroup[unit.group, default: []].append(unit)
     }
     var runner = NetworkRunner(
-      data: data, options: options, backend: backend, store: store, dataset: dataset,
+      data: data, inputs: networkInputs, options: options, backend: backend, store: store,
+      dataset: dataset,
       fingerprint: record.data.fingerprint, out: out, progress: progress, onFinished: finished)
     runner.predictsHeldOut = settings.scoresHeldOut
     for group in groups {

@@ -1,4 +1,5 @@
 import Foundation
+import KneeForceCompute
 import KneeForceData
 import KneeForceModels
 
@@ -31,7 +32,16 @@ public struct SweepOptions: Codable, Equatable, Sendable {
   public var batchSize = 32
   public var learningRate: Float = 3e-3
   public var weightDecay: Float = 0
+  /// `adamw`: decoupled weight decay (the decay does not pass through Adam's scaling, so
+  /// large values regularise evenly); `adam`: L2 added to the gradient.
+  public var optimizer: Optimizer = .adam
   public var maxGradNorm: Float = 1
+  /// Perturbations of training batches (docs/SWEEP_OUTPUTS.md, "Training recipe").
+  public var augmentation = Augmentation.off
+  /// How each member's inputs are z-scored.
+  public var normalization: InputNormalization = .training
+  /// The curve the networks' output is added to: they learn the residual.
+  public var residual: ResidualBase = .none
   /// How members are validated (early stopping, best epoch).
   public var validation: ValidationScheme = .next
   /// Members per fold unit (per inner fold with `.inner`), seeds `seed` ..< `seed + seeds`.
@@ -77,6 +87,11 @@ public struct SweepOptions: Codable, Equatable, Sendable {
     learningRate = try c.decode(Float.self, forKey: .learningRate)
     weightDecay = try c.decode(Float.self, forKey: .weightDecay)
     maxGradNorm = try c.decode(Float.self, forKey: .maxGradNorm)
+    optimizer = try c.decodeIfPresent(Optimizer.self, forKey: .optimizer) ?? .adam
+    augmentation = try c.decodeIfPresent(Augmentation.self, forKey: .augmentation) ?? .off
+    normalization =
+      try c.decodeIfPresent(InputNormalization.self, forKey: .normalization) ?? .training
+    residual = try c.decodeIfPresent(ResidualBase.self, forKey: .residual) ?? .none
     validation = try c.decodeIfPresent(ValidationScheme.self, forKey: .validation) ?? .next
     seeds = try c.decode(Int.self, forKey: .seeds)
     seed = try c.decode(UInt64.self, forKey: .seed)
@@ -97,7 +112,8 @@ public struct SweepOptions: Codable, Equatable, Sendable {
 
   enum CodingKeys: String, CodingKey {
     case models, inputs, lofo, activities, epochs, patience, seeds, seed, hidden, layers, mlp
-    case channels, levels, dropout, segmentation, backend, validation, tuned
+    case channels, levels, dropout, segmentation, backend, validation, tuned, optimizer
+    case augmentation, normalization, residual
     case featureSetList = "feature_sets"
     case selectInputs = "select_inputs"
     case perActivity = "per_activity"
@@ -178,6 +194,33 @@ public struct SweepOptions: Codable, Equatable, Sendable {
   /// The seed of member `member` of every unit: `--seed X` plus the member index, mixed with
   /// nothing else, so that a unit gives the same result in any fold batch, shard or resume.
   public func memberSeed(_ member: Int) -> UInt64 { seed &+ UInt64(member) }
+}
+
+public enum Optimizer: String, Codable, Sendable, CaseIterable {
+  case adam
+  case adamw
+}
+
+/// How a network's inputs are z-scored.
+public enum InputNormalization: String, Codable, Sendable, CaseIterable {
+  /// With the mean and SD of the unit's training subjects (a checkpoint keeps them).
+  case training
+  /// Each subject's inputs with that subject's own mean and SD over its sequences, which a
+  /// new patient also has: offsets and gains that differ between subjects (marker placement,
+  /// EMG normalisation) are removed before the network sees them. `predict` z-scores a new
+  /// patient with the statistics of the trials it is given.
+  case subject
+}
+
+/// The curve a network's output is added to (residual targets). The network's last layer
+/// starts at zero, so every member starts exactly at the base curve.
+public enum ResidualBase: String, Codable, Sendable, CaseIterable {
+  case none
+  /// The member's training subjects' mean curve per activity.
+  case meanCurve = "mean_curve"
+  /// That mean curve time-warped to each sequence's own events (`aligned_curve`, with the
+  /// sweep's `aligned_events`).
+  case alignedCurve = "aligned_curve"
 }
 
 /// How a network unit's members are validated, for early stopping and the best epoch.

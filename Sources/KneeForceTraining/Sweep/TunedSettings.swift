@@ -6,7 +6,7 @@ import Foundation
 public enum TunableSetting {
   public static let names = [
     "hidden", "layers", "channels", "levels", "kernel_size", "dropout", "weight_decay", "lr",
-    "epochs", "batch",
+    "epochs", "batch", "noise", "channel_offset", "channel_gain", "time_warp",
   ]
 
   /// The valid range of each setting, for `--grid` checks and help.
@@ -21,6 +21,8 @@ public enum TunableSetting {
     case "lr": return 1e-7...10
     case "epochs": return 1...100_000
     case "batch": return 1...4096
+    case "noise", "channel_offset", "channel_gain": return 0...10
+    case "time_warp": return 0...0.9
     default: return nil
     }
   }
@@ -89,6 +91,10 @@ extension SweepOptions {
       case "lr": o.learningRate = Float(value)
       case "epochs": o.epochs = Int(value)
       case "batch": o.batchSize = Int(value)
+      case "noise": o.augmentation.noise = Float(value)
+      case "channel_offset": o.augmentation.offset = Float(value)
+      case "channel_gain": o.augmentation.gain = Float(value)
+      case "time_warp": o.augmentation.timeWarp = Float(value)
       default: break
       }
     }

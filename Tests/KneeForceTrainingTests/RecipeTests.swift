@@ -1,0 +1,80 @@
+import Foundation
+import KneeForceCompute
+import KneeForceData
+import KneeForceFiles
+import KneeForceTestSupport
+import XCTest
+
+@testable import KneeForceTraining
+
+/// The small-cohort recipe's parts wired through a sweep: residual targets from the aligned
+/// curve, per-subject z-scores, augmentation and AdamW; the checkpoints they write predict a
+/// patient as the sweep did.
+final class RecipeTests: XCTestCase {
+  static func recipeOptions() -> SweepOptions {
+    var o = SweepRunTests.tinyOptions()
+    o.models = [.tcn]
+    o.residual = .alignedCurve
+    o.normalization = .subject
+    o.validation = .inner
+    o.optimizer = .adamw
+    o.weightDecay = 0.5
+    o.augmentation = Augmentation(noise: 0.1, offset: 0.2, gain: 0.1, timeWarp: 0.1)
+    return o
+  }
+
+  func testRecipeSweepIsTheSameInAnyFoldBatchAndItsCheckpointsPredictAsItDid() throws {
+    let root = try makeTemporaryFolder("recipe")
+    defer { try? FileManager.default.removeItem(at: root) }
+    let dataset = try SweepRunTests.tinyDataset()
+    let options = Self.recipeOptions()
+    func run(_ name: String, foldBatch: Int?) throws -> SweepOutcome {
+      let folder = root.appendingPathComponent(name)
+      try OutputFolder.prepare(folder.path, command: "sweep", mode: .fresh)
+      var settings = SweepRunSettings()
+      settings.foldBatch = foldBatch
+      return try Sweep.run(
+        dataset: dataset, options: options, settings: settings, backend: CPUBackend(),
+        out: folder, progress: SweepProgress(terminal: false) { _ in })
+    }
+    let batched = try run("batched", foldBatch: nil)
+    let one = try run("one", foldBatch: 1)
+    XCTAssertTrue(batched.failed.isEmpty)
+    XCTAssertEqual(batched.rows, one.rows, "bases and augmentation keep lanes independent")
+
+    let folder = root.appendingPathComponent("batched")
+    let backend = CPUBackend()
+    for subject in try SweepData(dataset: dataset, options: options).subjects {
+      let key = UnitKey(model: "tcn", features: "all", activities: "all", subject: subject)
+      let unit = UnitJournal.folder(folder, key)
+      let checkpoint = try Predictor.load(
+        unit.appendingPathComponent("checkpoint.safetensors"), backend: backend)
+      let info = checkpoint.loaded.info
+      XCTAssertEqual(info.inputNormalization, "subject")
+      XCTAssertEqual(info.baseCurves?.count, 2, "one base per member (two inner groups)")
+      XCTAssertEqual(info.memberValidationSubjects?.count, 2)
+      let saved = try UnitJournal.predictions(key, in: folder)
+      let (set, outputs) = try Predictor.memberOutputs(
+        checkpoint, dataset: dataset, backend: backend)
+      let stride = set.length * 3
+      var compared = 0
+      var perTrial: [String: Int] = [:]
+      for s in 0..<set.count {
+        let index = perTrial[set.trialIDs[s], default: 0]
+        perTrial[set.trialIDs[s]] = index + 1
+        guard set.subjects[s] == subject,
+          let expected = saved.sequences.first(where: {
+            $0.trialID == set.trialIDs[s] && $0.index == index
+          })
+        else { continue }
+        for k in 0..<stride {
+          let mean = outputs.map { $0[s * stride + k] }.reduce(0, +) / Float(outputs.count)
+          XCTAssertEqual(mean, expected.predicted[k], accuracy: 1e-4, "\(subject) \(s) \(k)")
+        }
+        compared += 1
+      }
+      XCTAssertEqual(compared, saved.sequences.count)
+      XCTAssertGreaterThan(compared, 0)
+    }
+  }
+}
