@@ -84,7 +84,8 @@ enum Words {
   static func features(_ name: String) -> String {
     if name == "all" { return "all inputs" }
     if name.hasPrefix("no_") { return "without \(name.dropFirst(3).uppercased())" }
-    return name
+    if name == "selected" { return "inputs chosen per fold" }
+    return name.split(separator: "+").map { $0.uppercased() }.joined(separator: " + ") + " inputs"
   }
 }
 

@@ -24,7 +24,7 @@ public struct ReportInputError: Error, CustomStringConvertible, Equatable {
 let targetOrder = ["medial", "lateral", "total"]
 let networkOrder = ["bilstm_mlp", "tcn"]
 let baselineOrder = ["mean_curve", "aligned_curve", "ridge", "ridge_subject"]
-let featureOrder = ["all", "no_kin", "no_grf", "no_emg"]
+let featureOrder = ["selected", "all", "no_kin", "no_grf", "no_emg"]
 
 func modelRank(_ model: String) -> (Int, String) {
   let order = networkOrder + baselineOrder
@@ -221,6 +221,8 @@ struct SweepFolder {
   var units: [UnitRecord]
   /// Folders under `units/` without `unit.json` yet (running, or killed).
   var unfinished: [String]
+  /// `selection.csv`: the feature set chosen per "model|activities|subject", when present.
+  var selection: [String: String] = [:]
 
   /// `OUT/...` for messages: the folder as given plus the relative path.
   func name(_ relative: String) -> String { url.appendingPathComponent(relative).path }
@@ -249,8 +251,21 @@ struct SweepFolder {
         try readUnit(journal, folder: folder, name: display("units/\(folder)/unit.json")))
     }
     units.sort { unitOrder($0).lexicographicallyPrecedes(unitOrder($1)) }
+    var selection: [String: String] = [:]
+    let selectionURL = url.appendingPathComponent("selection.csv")
+    if FileKind(path: selectionURL.path) != .missing {
+      let table = try CSVTable.read(selectionURL, name: display("selection.csv"))
+      let columns = try ["model", "activities", "subject", "features", "chosen"].map {
+        try table.require($0)
+      }
+      for row in table.rows.indices where table.text(row, columns[4]) == "1" {
+        let key = [0, 1, 2].map { table.text(row, columns[$0]) }.joined(separator: "|")
+        selection[key] = table.text(row, columns[3])
+      }
+    }
     return SweepFolder(
-      url: url, sweep: sweep, results: results, units: units, unfinished: unfinished)
+      url: url, sweep: sweep, results: results, units: units, unfinished: unfinished,
+      selection: selection)
   }
 
   static func readResults(_ url: URL, name: String) throws -> [ResultRow] {

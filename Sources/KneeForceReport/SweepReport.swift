@@ -123,8 +123,18 @@ struct ReportContent {
     if targets.isEmpty { targets = targetOrder }
     subjects = Array(Set(rows.map(\.subject))).sorted()
 
-    // 2. The paper-style table: features all.
-    let main = rows.filter { $0.features == "all" }
+    // 2. The paper-style table: per model its main feature set, `selected` where inputs
+    // were chosen per fold, else `all`, else its first.
+    var mainFeatures: [String: String] = [:]
+    for row in rows {
+      if let current = mainFeatures[row.model],
+        featureRank(current) <= featureRank(row.features)
+      {
+        continue
+      }
+      mainFeatures[row.model] = row.features
+    }
+    let main = rows.filter { $0.features == mainFeatures[$0.model] }
     var models: [(String, String)] = []
     for row in main where !models.contains(where: { $0 == (row.model, row.activities) }) {
       models.append((row.model, row.activities))
@@ -174,12 +184,14 @@ struct ReportContent {
 
     // 5. Leave one feature group out.
     var reference: [String: Double] = [:]
-    for row in pooled {
+    for row in rows where row.features == "all" && row.activity == "all" && !row.failed {
       reference["\(row.model)|\(row.activities)|\(row.subject)|\(row.target)"] = row.rmse
     }
     var lofoScores: [LOFOScores] = []
     var lofoRows: [(String, String, String, (mean: Double, sd: Double, n: Int))] = []
-    let left = rows.filter { $0.features != "all" && $0.activity == "all" && !$0.failed }
+    let left = rows.filter {
+      $0.features != "all" && $0.features != "selected" && $0.activity == "all" && !$0.failed
+    }
     // The mean curves are fitted on `all` only (aligned_curve reads just the vertical GRF's
     // timing): there is no left-out group to compare.
     for (model, trained) in models where !["mean_curve", "aligned_curve"].contains(model) {
@@ -208,9 +220,16 @@ struct ReportContent {
       ? nil : LOFOFigure.make(lofoScores, targets: targets, synthetic: synthetic)
     self.lofoRows = lofoRows.map { (model: $0.0, group: $0.1, target: $0.2, stats: $0.3) }
 
-    // 3. Curves: input set all, per activity and target, per held-out subject.
-    let curveUnits = sweep.units.filter {
-      $0.features == "all" && !$0.failed && $0.subject != "none"
+    // 3. Curves: each model's main input set (for `selected`, the fold's chosen unit), per
+    // activity and target, per held-out subject.
+    let curveUnits = sweep.units.filter { unit in
+      guard !unit.failed, unit.subject != "none" else { return false }
+      let features = mainFeatures[unit.model] ?? "all"
+      if features == "selected" {
+        return sweep.selection["\(unit.model)|\(unit.activities)|\(unit.subject)"]
+          == unit.features
+      }
+      return unit.features == features
     }
     var predictions: [String: [SequenceCurves]] = [:]
     for unit in curveUnits {

@@ -416,3 +416,54 @@ final class SweepReportTests: XCTestCase {
     }
   }
 }
+
+extension SweepReportTests {
+  /// With inputs chosen per fold, the table shows the `selected` rows and the curves come
+  /// from each fold's chosen unit (selection.csv).
+  func testSelectedInputsAreTheMainTableAndTheirCurvesComeFromTheChosenUnits() throws {
+    var fixture = SweepFixture()
+    fixture.features = ["grf", "all"]
+    fixture.seeds = 1
+    let out = try writeFixture(fixture)
+    let chosen = ["S01": "grf", "S02": "all", "S03": "grf"]
+    var selection = "model,activities,subject,features,inner_validation_mse,chosen\n"
+    for model in fixture.models {
+      for (subject, features) in chosen.sorted(by: { $0.key < $1.key }) {
+        for f in fixture.features {
+          selection += "\(model),all,\(subject),\(f),0.1,\(f == features ? 1 : 0)\n"
+        }
+      }
+    }
+    try selection.write(
+      to: out.appendingPathComponent("selection.csv"), atomically: true, encoding: .utf8)
+    // The sweep's `selected` rows: the chosen set's rows under features `selected`.
+    let results = out.appendingPathComponent("results.csv")
+    var lines = try text(results).split(separator: "\n").map(String.init)
+    for line in lines.dropFirst() {
+      let f = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+      guard fixture.models.contains(f[0]), chosen[f[3]] == f[1] else { continue }
+      var copy = f
+      copy[1] = "selected"
+      lines.append(copy.joined(separator: ","))
+    }
+    try (lines.joined(separator: "\n") + "\n").write(
+      to: results, atomically: true, encoding: .utf8)
+
+    let content = try ReportContent(try SweepFolder.read(out))
+    let cell = try XCTUnwrap(content.table[ReportContent.tableKey("tcn", "all", "all", "total")])
+    XCTAssertEqual(cell.subjects, 3)
+    let expected = try SweepFolder.read(out).results.filter {
+      $0.model == "tcn" && $0.activity == "all" && $0.target == "total"
+        && $0.features == chosen[$0.subject]
+    }.compactMap(\.rmse)
+    XCTAssertEqual(expected.count, 3)
+    XCTAssertEqual(cell.rmse?.mean ?? .nan, expected.reduce(0, +) / 3, accuracy: 1e-12)
+    let walking = try XCTUnwrap(
+      zip(content.curveKeys, content.curves).first {
+        $0.0.activity == "walking" && $0.0.target == "total"
+      }?.1)
+    XCTAssertEqual(walking.svg.components(separatedBy: "<title>TCN, S0").count - 1, 3)
+    let html = try text(try SweepReport.write(folder: out).page)
+    XCTAssertTrue(html.contains("GRF inputs"), "a +-joined set is named by its groups")
+  }
+}
