@@ -71,7 +71,9 @@ public struct LockstepOptions: Sendable {
   /// Per-lane gradient-norm clipping; 0 disables.
   public var maxGradNorm: Float = 1
   public var batchSize = 32
-  /// Perturbs training batches only (never validation or prediction); off by default.
+  /// Perturbs training batches only (never validation or prediction), so `trainingLoss` is
+  /// the loss on perturbed batches while `validationLoss` stays comparable across settings;
+  /// off by default.
   public var augmentation = Augmentation.off
   /// Zeroes every lane's output layer after initialisation, so a lane starts at its base
   /// curve exactly (or at zero without one) and early steps only learn the residual.
