@@ -29,6 +29,57 @@ struct SyntheticSubject: Sendable {
   var medialBias: (vasti: Double, hamstrings: Double, gastrocnemii: Double)
   /// Recording nuisances (zero or one with `--nuisance none`).
   var nuisance: SubjectNuisance
+  /// Mechanics the recordings only partly show (neutral with `--nuisance none`).
+  var mechanics = SubjectMechanics.neutral
+}
+
+/// Per-subject mechanics of `--nuisance realistic` that change the knee loads more than the
+/// signals show. Real cohorts differ in these, which is why a network that learns who a
+/// training subject is does worse on a new one than their mean curve. The neutral values leave
+/// the model as it is without them, so that a `.none` cohort is unchanged.
+struct SubjectMechanics: Sendable {
+  /// Added to the alignment-based medial share of the axial force: condyle geometry and
+  /// soft-tissue balance that the recorded knee adduction angle does not show.
+  var medialShareOffset: Double
+  /// Scales the share of the external knee flexion moment the quadriceps balance (the rest
+  /// goes to the hip extensors): a gait strategy. It shows in the quadriceps EMG only
+  /// through the subject's unknown EMG gains.
+  var extensorShareScale: Double
+  /// Hamstring co-activation per unit of quadriceps activation that the hamstring electrodes
+  /// record only in part (deep heads, unrecorded synergists).
+  var hiddenCoContraction: Double
+  /// Scales the gastrocnemius share of the plantarflexor moment (the soleus takes the rest).
+  var gastrocnemiusScale: Double
+  /// Fraction of `hiddenCoContraction` the recorded hamstring envelopes carry.
+  var coContractionVisibility: Double
+  /// Added to the stance fraction of every gait cycle (toe-off earlier or later).
+  var stanceOffset: Double
+  /// Scale of the vertical ground reaction force at foot strike and at push-off, blended
+  /// over stance: a heel-striker or a toe-pusher.
+  var loadingScale: Double
+  var pushOffScale: Double
+  /// Cycle duration factor of body size: longer legs, longer cycles at the same speed factor.
+  var periodScale: Double
+  /// Scales the cycle-to-cycle variation of the co-contraction and extensor share.
+  var variability: Double
+  /// Added to every stride's loading-peak shift (`CycleVariation.warp`): an early or a late
+  /// loader.
+  var warp: Double
+
+  static let neutral = SubjectMechanics(
+    medialShareOffset: 0, extensorShareScale: 1, hiddenCoContraction: 0, gastrocnemiusScale: 1,
+    coContractionVisibility: 1, stanceOffset: 0, loadingScale: 1, pushOffScale: 1,
+    periodScale: 1, variability: 0, warp: 0)
+
+  static func draw(_ r: inout SeededRandom, shankLength: Double) -> SubjectMechanics {
+    SubjectMechanics(
+      medialShareOffset: r.normal(0, 0.05), extensorShareScale: r.uniform(0.75, 1.25),
+      hiddenCoContraction: r.uniform(0, 0.4), gastrocnemiusScale: r.uniform(0.7, 1.3),
+      coContractionVisibility: r.uniform(0.2, 0.5), stanceOffset: r.normal(0, 0.02),
+      loadingScale: r.uniform(0.92, 1.1), pushOffScale: r.uniform(0.92, 1.08),
+      periodScale: (shankLength / 0.42).squareRoot(), variability: r.uniform(0.7, 1.3),
+      warp: r.normal(0, 0.05))
+  }
 }
 
 /// Per-subject recording effects that change the signals but not the knee.
@@ -82,7 +133,7 @@ extension SyntheticSubject {
         nuisance.weakEMGChannel = weak
         nuisance.emgGains[weak] *= 0.2
       }
-      return SyntheticSubject(
+      var subject = SyntheticSubject(
         id: "S\(k + 1)\(side.rawValue)", side: side,
         bodyWeightN: (weights[k] * 10).rounded() / 10, speed: speeds[k],
         alignmentDeg: alignments[k], strength: r.uniform(0.8, 1.25),
@@ -92,6 +143,12 @@ extension SyntheticSubject {
         squatDepthDeg: r.uniform(80, 110),
         medialBias: (r.uniform(-0.15, 0.15), r.uniform(-0.15, 0.15), r.uniform(-0.15, 0.15)),
         nuisance: nuisance)
+      if realisticNuisance {
+        // A fork of its own, so that drawing these leaves every earlier draw as it was.
+        var m = random.fork(SyntheticCohort.mechanicsStream + UInt64(k))
+        subject.mechanics = SubjectMechanics.draw(&m, shankLength: subject.shankLength)
+      }
+      return subject
     }
   }
 }

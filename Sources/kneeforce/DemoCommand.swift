@@ -41,8 +41,12 @@ struct DemoCommand: ParsableCommand {
   @Option(help: "Seed for the cohort and the training.")
   var seed: UInt64 = 0
 
-  @Option(help: "Recording nuisances in the cohort: none or realistic.")
-  var nuisance: SyntheticCohortOptions.Nuisance = .none
+  @Option(
+    help: """
+      realistic: as hard as a real cohort (subject-specific offsets, gains and hidden \
+      mechanics, stride-to-stride variation; docs/SYNTHETIC_COHORT.md); none: a clean signal.
+      """)
+  var nuisance: SyntheticCohortOptions.Nuisance = .realistic
 
   func validate() throws {
     try checkRange(epochs, 1...100_000, "--epochs")
