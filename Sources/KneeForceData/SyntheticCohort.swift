@@ -145,8 +145,8 @@ public enum SyntheticCohort {
     var forceGain: Double
 
     static func draw(_ rng: inout SeededRandom, active: Bool) -> SessionEffect {
-      let offsets = (0..<5).map { _ in rng.normal(0, 1.5) }
-      let emg = rng.uniform(0.8, 1.2)
+      let offsets = (0..<5).map { _ in rng.normal(0, 2.5) }
+      let emg = rng.uniform(0.7, 1.3)
       let force = rng.uniform(0.98, 1.02)
       guard active else {
         return SessionEffect(kinematicOffsets: [0, 0, 0, 0, 0], emgGain: 1, forceGain: 1)
@@ -189,9 +189,10 @@ public enum SyntheticCohort {
     for (c, angle) in angles.enumerated() {
       let offset = nuisance.kinematicOffsets[c] + effect.kinematicOffsets[c]
       let crosstalk = c == 3 ? nuisance.kneeAxisCrosstalk : 0
+      let gain = nuisance.kinematicGains[c]
       values.append(
         (0..<n).map { i in
-          angle[i] + offset + crosstalk * motion.kneeFlexion[i] + rng.normal(0, 0.2)
+          angle[i] * gain + offset + crosstalk * motion.kneeFlexion[i] + rng.normal(0, 0.2)
         })
     }
     for force in [motion.grfVertical, motion.grfAnterior, motion.grfMedial] {
@@ -201,7 +202,9 @@ public enum SyntheticCohort {
     for (m, envelope) in recorded.enumerated() {
       let gain = nuisance.emgGains[m] * effect.emgGain
       let weak = nuisance.weakEMGChannel == m
-      values.append(recordedEMG(envelope, gain: gain, weak: weak, rate: rate, rng: &rng))
+      values.append(
+        recordedEMG(
+          envelope, gain: gain, weak: weak, noisy: strides != nil, rate: rate, rng: &rng))
     }
     for target in [loads.medial, loads.lateral, loads.total] {
       values.append(target.map { max(0, ($0 + rng.normal(0, 0.01)) * weight) })
@@ -218,14 +221,17 @@ public enum SyntheticCohort {
 
   /// A measured envelope: gain, slowly varying multiplicative noise (an envelope is itself a
   /// low-passed signal), a small baseline and clipping to 0..1. A weak channel is mostly noise.
+  /// `noisy` (`--nuisance realistic`): the wobble and baseline noise of surface EMG in gait.
   private static func recordedEMG(
-    _ envelope: [Double], gain: Double, weak: Bool, rate: Double, rng: inout SeededRandom
+    _ envelope: [Double], gain: Double, weak: Bool, noisy: Bool, rate: Double,
+    rng: inout SeededRandom
   ) -> [Double] {
     let smoothing = 1 - exp(-1 / (rate * 0.05))
     var wobble = 0.0
-    let noise = weak ? 0.03 : 0.01
+    let noise = (weak ? 0.03 : 0.01) * (noisy ? 2 : 1)
+    let wobbleSD = noisy ? 0.6 : 0.3
     return envelope.map { value in
-      wobble += smoothing * (rng.normal(0, 0.3) - wobble)
+      wobble += smoothing * (rng.normal(0, wobbleSD) - wobble)
       let measured = gain * value * (1 + wobble) + 0.005 + abs(rng.normal(0, noise))
       return min(max(measured, 0), 1)
     }

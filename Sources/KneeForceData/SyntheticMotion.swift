@@ -33,6 +33,9 @@ struct SyntheticMotion: Sendable {
   /// Per sample, `--nuisance realistic` only: the factor on the gastrocnemius share of the
   /// plantarflexor moment (an ankle versus knee strategy of push-off).
   var gastrocnemiusScale: [Double] = []
+  /// Per sample, `--nuisance realistic` only: seconds from excitation to force onset, which
+  /// no recording shows.
+  var electromechanicalDelay: [Double] = []
 
   mutating func reserve(_ n: Int) {
     for path in [
@@ -81,15 +84,18 @@ struct CycleVariation: Sendable {
   var gastrocnemius: Double
   /// Scales the joint angles (a deeper or a stiffer-kneed stride).
   var angles: Double
+  /// Added to the subject's electromechanical delay, s.
+  var delay: Double
 
   static func draw(_ rng: inout SeededRandom, variability: Double) -> CycleVariation {
     // Clamped so that one unlucky draw cannot give a stride no knee would carry.
     CycleVariation(
-      stance: rng.normal(0, 0.013), force: 1 + rng.normal(0, 0.04), warp: rng.normal(0, 0.06),
-      extensorShare: min(max(1 + variability * rng.normal(0, 0.3), 0.7), 1.3),
-      coContraction: min(max(1 + variability * rng.normal(0, 0.7), 0.2), 1.8),
-      gastrocnemius: min(max(1 + variability * rng.normal(0, 0.35), 0.5), 1.5),
-      angles: 1 + rng.normal(0, 0.13))
+      stance: rng.normal(0, 0.012), force: 1 + rng.normal(0, 0.035),
+      warp: rng.normal(0, 0.04),
+      extensorShare: min(max(1 + variability * rng.normal(0, 0.4), 0.55), 1.45),
+      coContraction: min(max(1 + variability * rng.normal(0, 0.9), 0.2), 1.8),
+      gastrocnemius: min(max(1 + variability * rng.normal(0, 0.45), 0.5), 1.5),
+      angles: 1 + rng.normal(0, 0.1), delay: rng.normal(0, 0.03))
   }
 }
 
@@ -162,6 +168,7 @@ enum MotionGenerator {
         motion.extensorShareScale.append(mechanics.extensorShareScale * stride.extensorShare)
         motion.hiddenCoContraction.append(mechanics.hiddenCoContraction * stride.coContraction)
         motion.gastrocnemiusScale.append(mechanics.gastrocnemiusScale * stride.gastrocnemius)
+        motion.electromechanicalDelay.append(max(0, mechanics.delay + stride.delay))
       }
       if p < stance {
         var u = p / stance

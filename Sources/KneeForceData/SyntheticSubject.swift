@@ -50,8 +50,10 @@ struct SubjectMechanics: Sendable {
   var hiddenCoContraction: Double
   /// Scales the gastrocnemius share of the plantarflexor moment (the soleus takes the rest).
   var gastrocnemiusScale: Double
-  /// Fraction of `hiddenCoContraction` the recorded hamstring envelopes carry.
-  var coContractionVisibility: Double
+  /// How much of the muscle mechanics above the recorded EMG carries: the fraction of
+  /// `hiddenCoContraction` in the hamstring envelopes, the power of the extensor and
+  /// gastrocnemius scales in the quadriceps and gastrocnemius envelopes.
+  var emgVisibility: Double
   /// Added to the stance fraction of every gait cycle (toe-off earlier or later).
   var stanceOffset: Double
   /// Scale of the vertical ground reaction force at foot strike and at push-off, blended
@@ -65,20 +67,22 @@ struct SubjectMechanics: Sendable {
   /// Added to every stride's loading-peak shift (`CycleVariation.warp`): an early or a late
   /// loader.
   var warp: Double
+  /// Electromechanical delay from excitation to force, s (the EMG shows the excitation).
+  var delay: Double
 
   static let neutral = SubjectMechanics(
     medialShareOffset: 0, extensorShareScale: 1, hiddenCoContraction: 0, gastrocnemiusScale: 1,
-    coContractionVisibility: 1, stanceOffset: 0, loadingScale: 1, pushOffScale: 1,
-    periodScale: 1, variability: 0, warp: 0)
+    emgVisibility: 1, stanceOffset: 0, loadingScale: 1, pushOffScale: 1,
+    periodScale: 1, variability: 0, warp: 0, delay: 0)
 
   static func draw(_ r: inout SeededRandom, shankLength: Double) -> SubjectMechanics {
     SubjectMechanics(
-      medialShareOffset: r.normal(0, 0.05), extensorShareScale: r.uniform(0.75, 1.25),
-      hiddenCoContraction: r.uniform(0, 0.4), gastrocnemiusScale: r.uniform(0.7, 1.3),
-      coContractionVisibility: r.uniform(0.2, 0.5), stanceOffset: r.normal(0, 0.02),
+      medialShareOffset: r.normal(0, 0.05), extensorShareScale: r.uniform(0.7, 1.4),
+      hiddenCoContraction: r.uniform(0, 0.55), gastrocnemiusScale: r.uniform(0.6, 1.4),
+      emgVisibility: r.uniform(0.25, 0.55), stanceOffset: r.normal(0, 0.025),
       loadingScale: r.uniform(0.92, 1.1), pushOffScale: r.uniform(0.92, 1.08),
       periodScale: (shankLength / 0.42).squareRoot(), variability: r.uniform(0.7, 1.3),
-      warp: r.normal(0, 0.05))
+      warp: r.normal(0, 0.05), delay: r.uniform(0.015, 0.08))
   }
 }
 
@@ -86,6 +90,8 @@ struct SubjectMechanics: Sendable {
 struct SubjectNuisance: Sendable {
   /// Added to each `kin` channel (marker placement), degrees.
   var kinematicOffsets: [Double]
+  /// Multiplies each `kin` channel (markers off the joint centres change the range of motion).
+  var kinematicGains = [Double](repeating: 1, count: 5)
   /// Knee adduction picking up knee flexion (a misaligned knee axis), per degree of flexion.
   var kneeAxisCrosstalk: Double
   /// Multiplies each EMG envelope (electrode placement, normalisation reference).
@@ -125,10 +131,10 @@ extension SyntheticSubject {
       var nuisance = SubjectNuisance.none
       if realisticNuisance {
         nuisance.kinematicOffsets = [
-          r.normal(0, 3), r.normal(0, 2), r.normal(0, 3), r.normal(0, 1.5), r.normal(0, 3),
+          r.normal(0, 5), r.normal(0, 3.5), r.normal(0, 5), r.normal(0, 2.5), r.normal(0, 5),
         ]
-        nuisance.kneeAxisCrosstalk = r.normal(0, 0.06)
-        nuisance.emgGains = (0..<8).map { _ in r.uniform(0.6, 1.35) }
+        nuisance.kneeAxisCrosstalk = r.normal(0, 0.1)
+        nuisance.emgGains = (0..<8).map { _ in r.uniform(0.5, 1.6) }
         let weak = r.integer(0, 7)
         nuisance.weakEMGChannel = weak
         nuisance.emgGains[weak] *= 0.2
@@ -147,6 +153,7 @@ extension SyntheticSubject {
         // A fork of its own, so that drawing these leaves every earlier draw as it was.
         var m = random.fork(SyntheticCohort.mechanicsStream + UInt64(k))
         subject.mechanics = SubjectMechanics.draw(&m, shankLength: subject.shankLength)
+        subject.nuisance.kinematicGains = (0..<5).map { _ in m.uniform(0.85, 1.15) }
       }
       return subject
     }

@@ -10,7 +10,8 @@ struct DemoCommand: ParsableCommand {
     commandName: "demo",
     abstract: "The main job on built-in data: a full leave-one-subject-out sweep, both models.",
     discussion: """
-      1. Writes the built-in SYNTHETIC cohort (`kneeforce synth`: 6 subjects, 6 activities; \
+      1. Writes the built-in SYNTHETIC cohort (`kneeforce synth`: 6 subjects, 6 activities, \
+      --nuisance realistic unless told otherwise, as hard as real walking data; \
       not patient data) into OUT/data and checks it.
       2. Runs `kneeforce sweep` on it: every fold (each subject held out once) of the \
       biLSTM-MLP and the TCN, and the mean_curve and ridge baselines, scored per activity \

@@ -97,6 +97,14 @@ struct TrainingArguments: ParsableArguments {
   @Option(help: "Time-normalised length of every sequence in samples (2-10000).")
   var length = 101
 
+  @Option(
+    help: """
+      trial: each whole trial resampled to --length; cycle: each gait cycle (foot strike to \
+      foot strike, from events.csv) resampled to --length, whole trials for activities \
+      without foot strikes.
+      """)
+  var segmentation: SegmentationKind = .trial
+
   func validate() throws {
     try checkRange(epochs, 1...100_000, "--epochs")
     try checkRange(patience, 0...100_000, "--patience")
@@ -157,7 +165,10 @@ struct TrainingArguments: ParsableArguments {
     o.levels = levels
     o.kernelSize = kernelSize
     o.dropout = dropout
-    o.segmentation = .trial(length: length)
+    switch segmentation {
+    case .trial: o.segmentation = .trial(length: length)
+    case .cycle: o.segmentation = .cycle(length: length)
+    }
     return o
   }
 }
@@ -189,4 +200,11 @@ func writeHTMLReport(_ folder: URL) {
   } catch {
     warn("the report could not be written (run `kneeforce report \(folder.path)`): \(error)")
   }
+}
+
+/// The `--segmentation` choices (sliding windows are not offered: sweeps compare
+/// time-normalised sequences).
+enum SegmentationKind: String, CaseIterable, ExpressibleByArgument {
+  case trial
+  case cycle
 }
