@@ -155,7 +155,13 @@ enum MotionGenerator {
       let c = min(cycle, periods.count - 1)
       let stance = stances[c]
       var scale = variation.angleScale
-      if !variation.cycles.isEmpty { scale *= variation.cycles[c % variation.cycles.count].angles }
+      if !variation.cycles.isEmpty {
+        // Blended towards the next stride's amplitude over the cycle, so that the angles do
+        // not jump at foot strike.
+        let here = variation.cycles[c % variation.cycles.count].angles
+        let next = variation.cycles[(c + 1) % variation.cycles.count].angles
+        scale *= here + (next - here) * p
+      }
       motion.time.append(t)
       motion.hipFlexion.append(pattern.hipFlexion(p) * scale)
       motion.hipAdduction.append(pattern.hipAdduction(p) * scale)
