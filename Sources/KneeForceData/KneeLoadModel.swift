@@ -91,8 +91,13 @@ enum KneeLoadModel {
   /// The EMG envelopes (0..1, true, before any recording effect) a subject produces for a
   /// motion: extensor and plantarflexor drive follow the external knee and ankle moments the
   /// ground reaction force creates, hamstrings add a timing template and co-contraction.
+  /// `recorded`: what the electrodes pick up. Of the stride's extensor and gastrocnemius
+  /// shares and hidden co-contraction (`SyntheticMotion`, `--nuisance realistic`) they carry
+  /// only the subject's `SubjectMechanics.emgVisibility`: envelopes are noisy, the deep heads
+  /// and synergists unrecorded.
   static func excitations(
-    _ motion: SyntheticMotion, subject: SyntheticSubject, sampleRate: Double
+    _ motion: SyntheticMotion, subject: SyntheticSubject, sampleRate: Double,
+    recorded: Bool = false
   ) -> [[Double]] {
     let n = motion.time.count
     var emg = [[Double]](repeating: [Double](repeating: 0, count: n), count: muscles.count)
@@ -101,6 +106,14 @@ enum KneeLoadModel {
     let radians = Double.pi / 180
     let shank = subject.shankLength
     let bias = subject.medialBias
+    let shareScale = motion.extensorShareScale.count == n ? motion.extensorShareScale : nil
+    let hidden = motion.hiddenCoContraction.count == n ? motion.hiddenCoContraction : nil
+    let gastrocnemiusScale = motion.gastrocnemiusScale.count == n ? motion.gastrocnemiusScale : nil
+    let visibility = recorded ? subject.mechanics.emgVisibility : 1
+    func seen(_ scale: Double?) -> Double {
+      guard let scale else { return 1 }
+      return recorded ? pow(scale, visibility) : scale
+    }
     for i in 0..<n {
       let knee = motion.kneeFlexion[i]
       let ankle = motion.ankleFlexion[i]
@@ -113,22 +126,25 @@ enum KneeLoadModel {
         - (shank * cos(shankAngle) + ankleHeight) * anterior
       let ankleMoment = cop * vertical + ankleHeight * anterior
 
-      let quadricepsNeeded = motion.extensorShare * max(0, kneeMoment) / patellarMomentArm(knee)
+      let extensorShare = motion.extensorShare * seen(shareScale?[i])
+      let quadricepsNeeded = extensorShare * max(0, kneeMoment) / patellarMomentArm(knee)
       let quadricepsCapacity =
         quadricepsMax * subject.strength * quadricepsForceLength(knee)
         * forceVelocity(lengtheningRate: kneeRate[i])
       let q = quadricepsNeeded / quadricepsCapacity
 
-      let flexorNeeded = motion.extensorShare * max(0, -kneeMoment) / 0.04
+      let flexorNeeded = extensorShare * max(0, -kneeMoment) / 0.04
       let hamstringsCapacity =
         hamstringsMax * subject.strength * hamstringsForceLength(knee)
         * forceVelocity(lengtheningRate: -kneeRate[i])
-      let h =
+      var h =
         motion.hamstringsTemplate[i] + subject.coContraction * q
         + 0.5 * flexorNeeded / hamstringsCapacity
+      if let hidden { h += visibility * hidden[i] * q }
 
       let gastrocnemiusNeeded =
-        subject.gastrocnemiusShare * max(0, ankleMoment) / achillesMomentArm
+        subject.gastrocnemiusShare * seen(gastrocnemiusScale?[i]) * max(0, ankleMoment)
+        / achillesMomentArm
       let gastrocnemiusCapacity =
         gastrocnemiusMax * subject.strength
         * gastrocnemiusForceLength(ankle: ankle, knee: knee)
@@ -175,12 +191,26 @@ enum KneeLoadModel {
     // subject-specific delay, which a model can only learn from the signal's history.
     let alpha = 1 - exp(-1 / (sampleRate * subject.activationTau))
     var activation = emg.map { $0[0] }
-    let staticShare = min(max(0.45 + 0.02 * subject.alignmentDeg, 0.3), 0.7)
+    let staticShare = min(
+      max(0.45 + 0.02 * subject.alignmentDeg + subject.mechanics.medialShareOffset, 0.3), 0.7)
     var force = [Double](repeating: 0, count: muscles.count)
 
+    let delays = motion.electromechanicalDelay.count == n ? motion.electromechanicalDelay : nil
     for i in 0..<n {
-      for m in 0..<muscles.count {
-        activation[m] += alpha * (emg[m][i] - activation[m])
+      if let delays {
+        // The excitation `delay` s earlier, interpolated between samples.
+        let back = max(0, Double(i) - delays[i] * sampleRate)
+        let j = min(Int(back), n - 1)
+        let f = back - Double(j)
+        let k = min(j + 1, n - 1)
+        for m in 0..<muscles.count {
+          let e = emg[m][j] * (1 - f) + emg[m][k] * f
+          activation[m] += alpha * (e - activation[m])
+        }
+      } else {
+        for m in 0..<muscles.count {
+          activation[m] += alpha * (emg[m][i] - activation[m])
+        }
       }
       let knee = motion.kneeFlexion[i]
       let ankle = motion.ankleFlexion[i]

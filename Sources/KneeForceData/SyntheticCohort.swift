@@ -6,8 +6,12 @@ public struct SyntheticCohortOptions: Sendable, Equatable {
   public enum Nuisance: String, Sendable, CaseIterable, Codable {
     /// Clean recordings: only small measurement noise.
     case none
-    /// Per-subject marker offsets and knee-axis crosstalk, EMG gains and one weak EMG
-    /// channel per subject, two sessions with their own offsets, 3-5 trials per activity.
+    /// As hard as a real cohort (docs/SYNTHETIC_COHORT.md, "Calibration"): per-subject
+    /// marker offsets and knee-axis crosstalk, EMG gains and one weak EMG channel, two
+    /// sessions with their own offsets, `trials - 2` to `trials` trials per activity; and
+    /// mechanics the signals only partly show: a per-subject medial share, gait strategy,
+    /// co-contraction the EMG records only in part, toe-off timing and body size, and
+    /// stride-to-stride variation of all of them.
     case realistic
   }
 
@@ -20,7 +24,7 @@ public struct SyntheticCohortOptions: Sendable, Equatable {
   public var activities: [SyntheticActivity]
 
   public init(
-    subjects: Int = 6, trials: Int = 5, seed: UInt64 = 0, nuisance: Nuisance = .none,
+    subjects: Int = 6, trials: Int = 5, seed: UInt64 = 0, nuisance: Nuisance = .realistic,
     sampleRate: Double = 100, activities: [SyntheticActivity] = SyntheticActivity.allCases
   ) {
     self.subjects = subjects
@@ -45,6 +49,11 @@ public enum SyntheticCohort {
   public static var channels: [String] {
     kinematicChannels + grfChannels + emgChannels + ChannelConventions.targetChannels
   }
+
+  /// Fork labels of the `.realistic` mechanics, far above every other label (at most 1000
+  /// subjects), so that drawing them leaves the streams of a `.none` cohort as they were.
+  static let mechanicsStream: UInt64 = 1 << 40
+  static let strideStream: UInt64 = 1 << 41
 
   public enum OptionsError: Error, Equatable, CustomStringConvertible {
     case invalid(String)
@@ -86,12 +95,14 @@ public enum SyntheticCohort {
           realistic
           ? countRandom.integer(max(1, options.trials - 2), options.trials) : options.trials
         for k in 0..<count {
-          var rng = root.fork(1_000_000 + UInt64(s) * 10_000 + UInt64(a) * 100 + UInt64(k))
+          let label = 1_000_000 + UInt64(s) * 10_000 + UInt64(a) * 100 + UInt64(k)
+          var rng = root.fork(label)
+          var strides = realistic ? root.fork(strideStream + label) : nil
           let session = realistic && k >= (count + 1) / 2 ? 1 : 0
           let trialID = "\(subject.id)_\(activity.rawValue)_\(twoDigits(k + 1))"
           let (trial, trialEvents) = makeTrial(
             id: trialID, activity: activity, subject: subject, session: session,
-            effect: sessionEffects[session], options: options, rng: &rng)
+            effect: sessionEffects[session], options: options, rng: &rng, strides: &strides)
           trials.append(trial)
           if !trialEvents.isEmpty { events[trialID] = trialEvents }
         }
@@ -134,8 +145,8 @@ public enum SyntheticCohort {
     var forceGain: Double
 
     static func draw(_ rng: inout SeededRandom, active: Bool) -> SessionEffect {
-      let offsets = (0..<5).map { _ in rng.normal(0, 1.5) }
-      let emg = rng.uniform(0.8, 1.2)
+      let offsets = (0..<5).map { _ in rng.normal(0, 2.5) }
+      let emg = rng.uniform(0.7, 1.3)
       let force = rng.uniform(0.98, 1.02)
       guard active else {
         return SessionEffect(kinematicOffsets: [0, 0, 0, 0, 0], emgGain: 1, forceGain: 1)
@@ -146,13 +157,24 @@ public enum SyntheticCohort {
 
   static func makeTrial(
     id: String, activity: SyntheticActivity, subject: SyntheticSubject, session: Int,
-    effect: SessionEffect, options: SyntheticCohortOptions, rng: inout SeededRandom
+    effect: SessionEffect, options: SyntheticCohortOptions, rng: inout SeededRandom,
+    strides: inout SeededRandom?
   ) -> (Trial, [GaitEvent]) {
     let rate = options.sampleRate
-    let variation = TrialVariation.draw(&rng)
+    var variation = TrialVariation.draw(&rng)
+    if var random = strides {
+      variation.speed *= 1 + random.normal(0, 0.03)
+      variation.cycles = (0..<8).map { _ in
+        CycleVariation.draw(&random, variability: subject.mechanics.variability)
+      }
+      strides = random
+    }
     let motion = MotionGenerator.motion(
       activity, subject: subject, variation: variation, sampleRate: rate)
     let emg = KneeLoadModel.excitations(motion, subject: subject, sampleRate: rate)
+    let recorded =
+      strides == nil
+      ? emg : KneeLoadModel.excitations(motion, subject: subject, sampleRate: rate, recorded: true)
     let loads = KneeLoadModel.contactForces(
       motion, emg: emg, subject: subject, sampleRate: rate)
     let weight = subject.bodyWeightN
@@ -167,19 +189,22 @@ public enum SyntheticCohort {
     for (c, angle) in angles.enumerated() {
       let offset = nuisance.kinematicOffsets[c] + effect.kinematicOffsets[c]
       let crosstalk = c == 3 ? nuisance.kneeAxisCrosstalk : 0
+      let gain = nuisance.kinematicGains[c]
       values.append(
         (0..<n).map { i in
-          angle[i] + offset + crosstalk * motion.kneeFlexion[i] + rng.normal(0, 0.2)
+          angle[i] * gain + offset + crosstalk * motion.kneeFlexion[i] + rng.normal(0, 0.2)
         })
     }
     for force in [motion.grfVertical, motion.grfAnterior, motion.grfMedial] {
       values.append(
         force.map { $0 * weight * effect.forceGain + rng.normal(0, 2) })
     }
-    for (m, envelope) in emg.enumerated() {
+    for (m, envelope) in recorded.enumerated() {
       let gain = nuisance.emgGains[m] * effect.emgGain
       let weak = nuisance.weakEMGChannel == m
-      values.append(recordedEMG(envelope, gain: gain, weak: weak, rate: rate, rng: &rng))
+      values.append(
+        recordedEMG(
+          envelope, gain: gain, weak: weak, noisy: strides != nil, rate: rate, rng: &rng))
     }
     for target in [loads.medial, loads.lateral, loads.total] {
       values.append(target.map { max(0, ($0 + rng.normal(0, 0.01)) * weight) })
@@ -196,14 +221,17 @@ public enum SyntheticCohort {
 
   /// A measured envelope: gain, slowly varying multiplicative noise (an envelope is itself a
   /// low-passed signal), a small baseline and clipping to 0..1. A weak channel is mostly noise.
+  /// `noisy` (`--nuisance realistic`): the wobble and baseline noise of surface EMG in gait.
   private static func recordedEMG(
-    _ envelope: [Double], gain: Double, weak: Bool, rate: Double, rng: inout SeededRandom
+    _ envelope: [Double], gain: Double, weak: Bool, noisy: Bool, rate: Double,
+    rng: inout SeededRandom
   ) -> [Double] {
     let smoothing = 1 - exp(-1 / (rate * 0.05))
     var wobble = 0.0
-    let noise = weak ? 0.03 : 0.01
+    let noise = (weak ? 0.03 : 0.01) * (noisy ? 2 : 1)
+    let wobbleSD = noisy ? 0.6 : 0.3
     return envelope.map { value in
-      wobble += smoothing * (rng.normal(0, 0.3) - wobble)
+      wobble += smoothing * (rng.normal(0, wobbleSD) - wobble)
       let measured = gain * value * (1 + wobble) + 0.005 + abs(rng.normal(0, noise))
       return min(max(measured, 0), 1)
     }

@@ -25,6 +25,17 @@ struct SyntheticMotion: Sendable {
   /// extensors and the biarticular muscles take much of it (0.5); in a squat or a chair rise,
   /// with the trunk over the feet, the quadriceps take nearly all (0.95).
   var extensorShare = 0.5
+  /// Per sample, with `--nuisance realistic` only (empty otherwise): the factor on
+  /// `extensorShare` of the cycle, and the subject's hidden hamstring co-activation per unit
+  /// of quadriceps activation in that cycle (`SubjectMechanics`).
+  var extensorShareScale: [Double] = []
+  var hiddenCoContraction: [Double] = []
+  /// Per sample, `--nuisance realistic` only: the factor on the gastrocnemius share of the
+  /// plantarflexor moment (an ankle versus knee strategy of push-off).
+  var gastrocnemiusScale: [Double] = []
+  /// Per sample, `--nuisance realistic` only: seconds from excitation to force onset, which
+  /// no recording shows.
+  var electromechanicalDelay: [Double] = []
 
   mutating func reserve(_ n: Int) {
     for path in [
@@ -45,12 +56,46 @@ struct TrialVariation: Sendable {
   var cycleJitter: [Double]
   var startPhase: Double
   var endFraction: Double
+  /// With `--nuisance realistic`: per cycle (in the order of the trial's cycle durations),
+  /// what changes from one stride to the next. Empty: every cycle as the pattern says.
+  var cycles: [CycleVariation] = []
 
   static func draw(_ rng: inout SeededRandom) -> TrialVariation {
     TrialVariation(
       speed: 1 + rng.normal(0, 0.03), forceScale: 1 + rng.normal(0, 0.03),
       angleScale: 1 + rng.normal(0, 0.04), cycleJitter: (0..<8).map { _ in rng.normal(0, 0.015) },
       startPhase: rng.uniform(0.75, 0.9), endFraction: rng.uniform(0.08, 0.2))
+  }
+}
+
+/// One stride's departure from the subject's typical stride (`--nuisance realistic`). The
+/// timing and ground-reaction parts show in the recorded signals; the muscle parts only in
+/// part, through the EMG.
+struct CycleVariation: Sendable {
+  /// Added to the stance fraction (toe-off timing).
+  var stance: Double
+  /// Scales the ground reaction force.
+  var force: Double
+  /// Moves the loading peak within stance (`u - warp * sin(pi u)`, monotonic for small warp).
+  var warp: Double
+  /// Scale of the extensor share and of the hidden co-contraction in this stride.
+  var extensorShare: Double
+  var coContraction: Double
+  var gastrocnemius: Double
+  /// Scales the joint angles (a deeper or a stiffer-kneed stride).
+  var angles: Double
+  /// Added to the subject's electromechanical delay, s.
+  var delay: Double
+
+  static func draw(_ rng: inout SeededRandom, variability: Double) -> CycleVariation {
+    // Clamped so that one unlucky draw cannot give a stride no knee would carry.
+    CycleVariation(
+      stance: rng.normal(0, 0.012), force: 1 + rng.normal(0, 0.035),
+      warp: rng.normal(0, 0.04),
+      extensorShare: min(max(1 + variability * rng.normal(0, 0.4), 0.55), 1.45),
+      coContraction: min(max(1 + variability * rng.normal(0, 0.9), 0.2), 1.8),
+      gastrocnemius: min(max(1 + variability * rng.normal(0, 0.45), 0.5), 1.5),
+      angles: 1 + rng.normal(0, 0.1), delay: rng.normal(0, 0.03))
   }
 }
 
@@ -75,9 +120,18 @@ enum MotionGenerator {
     sampleRate: Double
   ) -> SyntheticMotion {
     let speed = subject.speed * variation.speed
-    let base = pattern.period / pow(speed, pattern.speedExponent)
+    let mechanics = subject.mechanics
+    var base = pattern.period / pow(speed, pattern.speedExponent)
+    if !variation.cycles.isEmpty { base *= mechanics.periodScale }
     let periods = (0...(pattern.cycles + 1)).map { k in
       base * (1 + variation.cycleJitter[k % variation.cycleJitter.count])
+    }
+    // Faster walking shortens stance as a share of the cycle; the subject and the stride
+    // move it further. Neutral (the pattern's stance) without cycle variations.
+    let stances = periods.indices.map { c -> Double in
+      guard !variation.cycles.isEmpty else { return pattern.stance }
+      let cycle = variation.cycles[c % variation.cycles.count]
+      return pattern.stance + mechanics.stanceOffset - 0.08 * (speed - 1) + cycle.stance
     }
     var strikes = [(1 - variation.startPhase) * periods[0]]
     for k in 1...(pattern.cycles + 1) { strikes.append(strikes[k - 1] + periods[k]) }
@@ -98,7 +152,16 @@ enum MotionGenerator {
         phase = (t - strikes[cycle - 1]) / periods[min(cycle, periods.count - 1)]
       }
       let p = phase - phase.rounded(.down)
-      let scale = variation.angleScale
+      let c = min(cycle, periods.count - 1)
+      let stance = stances[c]
+      var scale = variation.angleScale
+      if !variation.cycles.isEmpty {
+        // Blended towards the next stride's amplitude over the cycle, so that the angles do
+        // not jump at foot strike.
+        let here = variation.cycles[c % variation.cycles.count].angles
+        let next = variation.cycles[(c + 1) % variation.cycles.count].angles
+        scale *= here + (next - here) * p
+      }
       motion.time.append(t)
       motion.hipFlexion.append(pattern.hipFlexion(p) * scale)
       motion.hipAdduction.append(pattern.hipAdduction(p) * scale)
@@ -106,10 +169,23 @@ enum MotionGenerator {
       motion.kneeAdduction.append(subject.alignmentDeg + pattern.kneeAdduction(p) * scale)
       motion.ankleFlexion.append(pattern.ankleFlexion(p) * scale)
       motion.pelvisTilt.append(pattern.pelvisTilt)
-      if p < pattern.stance {
-        let u = p / pattern.stance
-        motion.grfVertical.append(max(0, pattern.grfVertical(u)) * forceGain)
-        motion.grfAnterior.append(pattern.grfAnterior(u) * forceGain)
+      if let stride = variation.cycles.isEmpty ? nil : variation.cycles[c % variation.cycles.count]
+      {
+        motion.extensorShareScale.append(mechanics.extensorShareScale * stride.extensorShare)
+        motion.hiddenCoContraction.append(mechanics.hiddenCoContraction * stride.coContraction)
+        motion.gastrocnemiusScale.append(mechanics.gastrocnemiusScale * stride.gastrocnemius)
+        motion.electromechanicalDelay.append(max(0, mechanics.delay + stride.delay))
+      }
+      if p < stance {
+        var u = p / stance
+        var gain = forceGain
+        if !variation.cycles.isEmpty {
+          let stride = variation.cycles[c % variation.cycles.count]
+          u -= (stride.warp + mechanics.warp) * sin(Double.pi * u)
+          gain *= stride.force * (mechanics.loadingScale * (1 - u) + mechanics.pushOffScale * u)
+        }
+        motion.grfVertical.append(max(0, pattern.grfVertical(u)) * gain)
+        motion.grfAnterior.append(pattern.grfAnterior(u) * gain)
         motion.grfMedial.append(pattern.grfMedial(u) * variation.forceScale)
         motion.centreOfPressure.append(pattern.centreOfPressure(u))
       } else {
@@ -124,7 +200,8 @@ enum MotionGenerator {
     }
     for k in 0...pattern.cycles {
       motion.events.append((GaitEvent.footStrike, strikes[k]))
-      let off = strikes[k] + pattern.stance * periods[min(k + 1, periods.count - 1)]
+      let next = min(k + 1, periods.count - 1)
+      let off = strikes[k] + stances[next] * periods[next]
       if off < end { motion.events.append((GaitEvent.footOff, off)) }
     }
     return motion
@@ -265,6 +342,10 @@ enum MotionGenerator {
       motion.hamstringsTemplate.append(0.06 + 0.08 * p.effort + 0.15 * p.lean)
       motion.tibialisTemplate.append(0.1 + 0.25 * p.effort + 0.2 * p.lean)
       motion.rectusTemplate.append(0.03 + 0.05 * p.lean)
+      if let stride = variation.cycles.first {
+        motion.hiddenCoContraction.append(
+          subject.mechanics.hiddenCoContraction * stride.coContraction)
+      }
     }
     return motion
   }

@@ -13,6 +13,12 @@ struct CheckCommand: ParsableCommand {
       largest trial. Exits with status 1 when there is any error (including a DATA that is \
       missing, a file, or unreadable); warnings (such as short gaps, which are interpolated, \
       or a file without a final newline) do not fail.
+
+      --difficulty adds, for a dataset without errors, how hard it is for leave-one-subject-out \
+      prediction without any model, per gait cycle (whole trial for activities without foot \
+      strikes) of --activity, RMSE in BW per fold: the training subjects' mean curve, and the \
+      held-out subject's own curve from its other trials (a floor that uses the held-out \
+      targets, not a method). Compare a synthetic cohort with a real one this way.
       """)
 
   @Argument(help: "The dataset folder (with manifest.csv).")
@@ -25,6 +31,12 @@ struct CheckCommand: ParsableCommand {
       error (0-1000000).
       """)
   var maxGap: Int = TrialReader.defaultMaxGap
+
+  @Flag(help: "Also print the mean-curve and own-curve RMSE per leave-one-subject-out fold.")
+  var difficulty = false
+
+  @Option(help: "The activity --difficulty measures (a manifest activity value).")
+  var activity = "walking"
 
   func validate() throws {
     try checkRange(maxGap, 0...1_000_000, "--max-gap")
@@ -42,5 +54,16 @@ struct CheckCommand: ParsableCommand {
       for diagnostic in report.diagnostics { print(diagnostic.description) }
     }
     if report.diagnostics.hasErrors { throw ExitCode(1) }
+    if difficulty {
+      let dataset = try Dataset.load(data, maxGap: maxGap)
+      do {
+        let measured = try CohortDifficulty.measure(
+          dataset, segmentation: .cycle(length: 101), activity: activity)
+        print("")
+        print(measured.render())
+      } catch let error as CohortDifficulty.MeasureError {
+        throw CommandFailure("\(data): --difficulty: \(error)")
+      }
+    }
   }
 }

@@ -10,7 +10,8 @@ struct DemoCommand: ParsableCommand {
     commandName: "demo",
     abstract: "The main job on built-in data: a full leave-one-subject-out sweep, both models.",
     discussion: """
-      1. Writes the built-in SYNTHETIC cohort (`kneeforce synth`: 6 subjects, 6 activities; \
+      1. Writes the built-in SYNTHETIC cohort (`kneeforce synth`: 6 subjects, 6 activities, \
+      --nuisance realistic unless told otherwise, as hard as real walking data; \
       not patient data) into OUT/data and checks it.
       2. Runs `kneeforce sweep` on it: every fold (each subject held out once) of the \
       biLSTM-MLP and the TCN, and the mean_curve, aligned_curve, ridge and ridge_subject \
@@ -41,8 +42,12 @@ struct DemoCommand: ParsableCommand {
   @Option(help: "Seed for the cohort and the training.")
   var seed: UInt64 = 0
 
-  @Option(help: "Recording nuisances in the cohort: none or realistic.")
-  var nuisance: SyntheticCohortOptions.Nuisance = .none
+  @Option(
+    help: """
+      realistic: as hard as a real cohort (subject-specific offsets, gains and hidden \
+      mechanics, stride-to-stride variation; docs/SYNTHETIC_COHORT.md); none: a clean signal.
+      """)
+  var nuisance: SyntheticCohortOptions.Nuisance = .realistic
 
   func validate() throws {
     try checkRange(epochs, 1...100_000, "--epochs")

@@ -34,8 +34,12 @@ struct SynthCommand: ParsableCommand {
   @Option(help: "Random seed (0-\(UInt64.max)).")
   var seed: UInt64 = 0
 
-  @Option(help: "Recording nuisances: none or realistic.")
-  var nuisance: SyntheticCohortOptions.Nuisance = .none
+  @Option(
+    help: """
+      realistic: as hard as a real cohort (subject-specific offsets, gains and hidden \
+      mechanics, stride-to-stride variation; docs/SYNTHETIC_COHORT.md); none: a clean signal.
+      """)
+  var nuisance: SyntheticCohortOptions.Nuisance = .realistic
 
   @Option(help: "Sample rate in Hz (20-5000).")
   var rate: Double = 100

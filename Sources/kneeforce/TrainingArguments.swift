@@ -169,6 +169,14 @@ struct TrainingArguments: ParsableArguments {
       """)
   var alignedEvents = AlignedEvents.default
 
+  @Option(
+    help: """
+      trial: each whole trial resampled to --length; cycle: each gait cycle (foot strike to \
+      foot strike, from events.csv) resampled to --length, whole trials for activities \
+      without foot strikes.
+      """)
+  var segmentation: SegmentationKind = .trial
+
   func validate() throws {
     try checkRange(epochs, 1...100_000, "--epochs")
     try checkRange(patience, 0...100_000, "--patience")
@@ -252,7 +260,10 @@ struct TrainingArguments: ParsableArguments {
     o.levels = levels
     o.kernelSize = kernelSize
     o.dropout = dropout
-    o.segmentation = .trial(length: length)
+    switch segmentation {
+    case .trial: o.segmentation = .trial(length: length)
+    case .cycle: o.segmentation = .cycle(length: length)
+    }
     o.alignedEvents = alignedEvents
     return o
   }
@@ -285,4 +296,11 @@ func writeHTMLReport(_ folder: URL) {
   } catch {
     warn("the report could not be written (run `kneeforce report \(folder.path)`): \(error)")
   }
+}
+
+/// The `--segmentation` choices (sliding windows are not offered: sweeps compare
+/// time-normalised sequences).
+enum SegmentationKind: String, CaseIterable, ExpressibleByArgument {
+  case trial
+  case cycle
 }

@@ -5,7 +5,7 @@ import XCTest
 final class SyntheticCohortTests: XCTestCase {
   /// One shared small cohort: generating is cheap, but not free in a debug build.
   static let cohort: Dataset = {
-    (try? SyntheticCohort.generate(SyntheticCohortOptions(subjects: 4, trials: 2)))
+    (try? SyntheticCohort.generate(SyntheticCohortOptions(subjects: 4, trials: 2, nuisance: .none)))
       ?? Dataset(trials: [])
   }()
 

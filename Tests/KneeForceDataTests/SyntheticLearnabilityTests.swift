@@ -115,7 +115,8 @@ final class SyntheticLearnabilityTests: XCTestCase {
   }
 
   func testPerTimeStepLinearModelIsClearlyWorseThanOneWithHistory() throws {
-    let dataset = try SyntheticCohort.generate(SyntheticCohortOptions(subjects: 6, trials: 1))
+    let dataset = try SyntheticCohort.generate(
+      SyntheticCohortOptions(subjects: 6, trials: 1, nuisance: .none))
     let plain = losoRMSE(dataset, history: false)
     let withHistory = losoRMSE(dataset, history: true)
     print(

@@ -86,4 +86,28 @@ final class CheckCommandTests: XCTestCase {
     XCTAssertFalse(result.stdout.contains("\u{0}"), "NUL bytes echoed")
     XCTAssertFalse(result.stdout.contains("does not exist"), result.stdout)
   }
+
+  func testDifficultyPrintsOneRowPerFoldAndNamesAMissingActivity() throws {
+    let folder = try makeTemporaryFolder("check-difficulty")
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let synth = try kneeforce([
+      "synth", "--out", folder.path, "--subjects", "3", "--trials", "2", "--nuisance", "none",
+    ])
+    XCTAssertEqual(synth.status, 0, synth.output)
+    let result = try kneeforce(["check", folder.path, "--difficulty"])
+    XCTAssertEqual(result.status, 0, result.output)
+    XCTAssertTrue(result.stdout.contains("activity walking"), result.stdout)
+    let lines = result.stdout.split(separator: "\n")
+    let header = lines.firstIndex { $0.hasPrefix("held out") } ?? lines.endIndex
+    let rows = lines.dropFirst(header + 1).prefix { !$0.hasPrefix("mean curve:") }
+    // Three folds of 2 trials x 3 cycles, then the mean; every cell a number.
+    XCTAssertEqual(rows.count, 4, result.stdout)
+    for row in rows {
+      let numbers = row.split(separator: " ").compactMap { Double($0) }
+      XCTAssertEqual(numbers.count, row.hasPrefix("mean") ? 6 : 7, String(row))
+    }
+    let missing = try kneeforce(["check", folder.path, "--difficulty", "--activity", "jumping"])
+    XCTAssertEqual(missing.status, 1, missing.output)
+    XCTAssertTrue(missing.stderr.contains("no sequences of activity jumping"), missing.output)
+  }
 }

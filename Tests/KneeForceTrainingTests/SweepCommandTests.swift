@@ -170,4 +170,24 @@ final class SweepCommandTests: XCTestCase {
       XCTAssertTrue(run.stderr.contains(message), "\(arguments): \(run.stderr)")
     }
   }
+
+  /// `--segmentation cycle` cuts each walking trial (3 cycles) into its gait cycles.
+  func testSegmentationCycleScoresEveryGaitCycle() throws {
+    let root = try temporaryDirectory("sweep-cycles")
+    defer { try? FileManager.default.removeItem(at: root) }
+    let data = try makeData(root)
+    for (segmentation, sequences) in [("trial", 3), ("cycle", 9)] {
+      let out = root.appendingPathComponent(segmentation)
+      let run = try runKneeforce(
+        ["sweep", "--out", out.path, "--data", data.path, "--epochs", "1"] + Self.tiny
+          + ["--activities", "walking", "--models", "tcn", "--segmentation", segmentation])
+      XCTAssertEqual(run.status, 0, run.output)
+      let summary = try text(out.appendingPathComponent("summary.md"))
+      XCTAssertTrue(summary.contains("(3 subjects, \(sequences) sequences)"), summary)
+    }
+    let wrong = try runKneeforce(
+      ["sweep", "--data", data.path, "--out", "/tmp/never", "--segmentation", "windows"])
+    XCTAssertEqual(wrong.status, 64, wrong.output)
+    XCTAssertTrue(wrong.stderr.contains("--segmentation"), wrong.stderr)
+  }
 }

@@ -12,7 +12,8 @@ final class SweepPlanTests: XCTestCase {
     -> Dataset
   {
     var d = try SyntheticCohort.generate(
-      SyntheticCohortOptions(subjects: subjects, trials: 1, seed: 3, activities: activities))
+      SyntheticCohortOptions(
+        subjects: subjects, trials: 1, seed: 3, nuisance: .none, activities: activities))
     d.folder = "plan-cohort"
     return d
   }

@@ -13,7 +13,9 @@ import XCTest
 final class SweepRunTests: XCTestCase {
   static func tinyDataset() throws -> Dataset {
     var d = try SyntheticCohort.generate(
-      SyntheticCohortOptions(subjects: 3, trials: 1, seed: 5, activities: [.walking, .squat]))
+      SyntheticCohortOptions(
+        subjects: 3, trials: 1, seed: 5, nuisance: .none, activities: [.walking, .squat]
+      ))
     d.folder = "tiny"
     return d
   }

@@ -98,7 +98,8 @@ func maxRelativeError(_ a: [Float], _ b: [Float]) -> Float {
 /// 3 subjects x 2 walking trials: the smallest cohort a fold can train on.
 func tinyCohort() throws -> Dataset {
   var dataset = try SyntheticCohort.generate(
-    SyntheticCohortOptions(subjects: 3, trials: 2, seed: 7, activities: [.walking]))
+    SyntheticCohortOptions(subjects: 3, trials: 2, seed: 7, nuisance: .none, activities: [.walking])
+  )
   dataset.folder = "tiny-cohort"
   return dataset
 }
