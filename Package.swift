@@ -15,6 +15,12 @@ let cpuTuning: [SwiftSetting] = {
   return []
 }()
 
+/// The compute kernels are built optimised in debug builds too: the test suite trains real
+/// sweeps, and unoptimised SIMD loops and GEMM micro-kernels are some 20 times slower, which
+/// would put the recipe guard test out of CI's reach. Other modules keep debug settings.
+let optimisedInDebug: [SwiftSetting] = [.unsafeFlags(["-O"], .when(configuration: .debug))]
+let optimisedCInDebug: [CSetting] = [.unsafeFlags(["-O2"], .when(configuration: .debug))]
+
 let package = Package(
   name: "KneeForce",
   products: [
@@ -31,7 +37,7 @@ let package = Package(
     // without them (CPU backend) and uses OpenCL where it exists.
     .target(
       name: "CKneeForce",
-      cSettings: [.define("CL_TARGET_OPENCL_VERSION", to: "120")],
+      cSettings: [.define("CL_TARGET_OPENCL_VERSION", to: "120")] + optimisedCInDebug,
       linkerSettings: [.linkedLibrary("openblas"), .linkedLibrary("dl")]
     ),
     // The one atomic writer, output-folder markers, exit statuses, signal clean-up.
@@ -39,7 +45,7 @@ let package = Package(
     // Buffers, GEMM and the custom kernels on two backends (OpenCL, CPU).
     .target(
       name: "KneeForceCompute", dependencies: ["CKneeForce", "KneeForceFiles"],
-      swiftSettings: cpuTuning),
+      swiftSettings: cpuTuning + optimisedInDebug),
     // Reading and writing safetensors files (no other dependency).
     .target(name: "SafeTensors", dependencies: ["KneeForceFiles"]),
     // The two networks, their layers, the optimiser and checkpoints.

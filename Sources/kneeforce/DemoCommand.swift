@@ -17,10 +17,11 @@ struct DemoCommand: ParsableCommand {
       biLSTM-MLP and the TCN, and the mean_curve, aligned_curve, ridge and ridge_subject \
       baselines, scored per activity and pooled; prints the summary table (mean ± SD over held-out subjects).
 
-      Sized to finish in a few minutes on two CPU cores: networks smaller than the sweep's \
-      defaults (biLSTM hidden 32, MLP 64,32; TCN 32 channels, 3 levels) and --epochs 40 \
-      with patience 8 (the sweep's defaults: hidden 64, MLP 128,64; 64 channels, 4 \
-      levels; 60 epochs, patience 10). Outputs in OUT as docs/SWEEP_OUTPUTS.md describes.
+      Trains with the sweep's default recipe, small_cohort (docs/RECIPE.md): gait cycles, \
+      inputs chosen per fold among grf, grf+kin and all, per-subject z-scores, small networks, \
+      AdamW, augmentation, inner leave-one-subject-out early stopping and residual targets \
+      from the aligned curve; --epochs 40 and patience 8 so that it finishes in minutes on \
+      two CPU cores. Outputs in OUT as docs/SWEEP_OUTPUTS.md describes.
       """)
 
   @Option(
@@ -58,16 +59,12 @@ struct DemoCommand: ParsableCommand {
     }
   }
 
-  /// The demo's sweep: both models, every fold, smaller networks (see the discussion).
+  /// The demo's sweep: the small-cohort recipe, every fold, fewer epochs.
   static func options(epochs: Int, seed: UInt64) -> SweepOptions {
-    var o = SweepOptions()
+    var o = Recipe.smallCohort.options
     o.epochs = epochs
     o.patience = 8
     o.seed = seed
-    o.hidden = 32
-    o.mlp = [64, 32]
-    o.channels = 32
-    o.levels = 3
     return o
   }
 
@@ -90,8 +87,8 @@ struct DemoCommand: ParsableCommand {
         + dataFolder.path)
     let options = Self.options(epochs: epochs, seed: seed)
     print(
-      "Leave-one-subject-out sweep, demo sizes: biLSTM hidden 32, MLP 64,32; TCN 32 channels, "
-        + "3 levels; up to \(epochs) epochs, patience 8 (`kneeforce sweep` defaults are larger)")
+      "Leave-one-subject-out sweep with the small-cohort recipe (docs/RECIPE.md), up to "
+        + "\(epochs) epochs, patience 8")
     var settings = SweepRunSettings()
     settings.command = "demo"
     let outcome = try Sweep.run(

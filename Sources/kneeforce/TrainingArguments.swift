@@ -11,6 +11,7 @@ extension ValidationScheme: ExpressibleByArgument {}
 extension Optimizer: ExpressibleByArgument {}
 extension InputNormalization: ExpressibleByArgument {}
 extension ResidualBase: ExpressibleByArgument {}
+extension Recipe: ExpressibleByArgument {}
 
 extension AlignedEvents: ExpressibleByArgument {
   public static var allValueStrings: [String] { allCases.map(\.rawValue) }
@@ -38,6 +39,15 @@ struct ShardSpec: ExpressibleByArgument, CustomStringConvertible {
 /// The model, input and training options that `sweep`, `train` and `demo` share. Defaults
 /// are the README's ("Sweeps"); every range is checked in `validate()`.
 struct TrainingArguments: ParsableArguments {
+  @Option(
+    help: """
+      Starting settings: small_cohort (generalises to unseen subjects of small cohorts: \
+      docs/RECIPE.md) or plain (whole trials, every input, training z-scores, default sizes, \
+      Adam, no augmentation). Options given here override the recipe; defaults below are \
+      small_cohort's, then plain's.
+      """)
+  var recipe: Recipe = .smallCohort
+
   @Option(help: "Networks to train, comma-separated: bilstm_mlp, tcn.")
   var models: CommaList<ModelConfig.Kind> = CommaList(ModelConfig.Kind.allCases)
 
@@ -49,8 +59,8 @@ struct TrainingArguments: ParsableArguments {
 
   @Option(
     help: """
-      Feature sets, comma-separated: all, no_<group>, or groups joined by + (e.g. \
-      grf,grf+kin,all); default: all (and the --lofo sets).
+      Feature sets, comma-separated: all, no_<group>, or groups joined by + (default \
+      grf,grf+kin,all; plain: all, and the --lofo sets).
       """)
   var featureSets: CommaList<String>?
 
@@ -66,9 +76,9 @@ struct TrainingArguments: ParsableArguments {
     help: """
       Validation of each member: next (the training subject after the held-out one; not \
       trained on) or inner (inner leave-one-subject-out: one member group per training \
-      subject, the unit's prediction their mean).
+      subject, the unit's prediction their mean). Default inner; plain: next.
       """)
-  var validation: ValidationScheme = .next
+  var validation: ValidationScheme?
 
   @Option(help: "all, or activities to use, comma-separated (e.g. walking,squat).")
   var activities: CommaList<String> = CommaList(["all"])
@@ -95,41 +105,43 @@ struct TrainingArguments: ParsableArguments {
   @Option(help: "Adam learning rate (1e-7-10).")
   var lr: Float = 3e-3
 
-  @Option(help: "Weight decay (0-10): L2 with adam, decoupled with adamw.")
-  var weightDecay: Float = 0
+  @Option(help: "Weight decay (0-10): L2 with adam, decoupled with adamw (default 0.1; plain 0).")
+  var weightDecay: Float?
 
-  @Option(help: "adam or adamw (decoupled weight decay).")
-  var optimizer: Optimizer = .adam
+  @Option(help: "adam or adamw (decoupled weight decay; default adamw; plain adam).")
+  var optimizer: Optimizer?
 
   @Option(
     help: """
       Input z-scores: training (the training subjects' mean and SD) or subject (each \
-      subject's own, which a new patient also has).
+      subject's own, which a new patient also has). Default subject; plain: training.
       """)
-  var normalization: InputNormalization = .training
+  var normalization: InputNormalization?
 
   @Option(
     help: """
       Networks learn the residual from this curve (last layer starts at zero): none, \
-      mean_curve or aligned_curve (the mean curve warped to each sequence's own events).
+      mean_curve or aligned_curve (the mean curve warped to each sequence's own events). \
+      Default aligned_curve; plain: none.
       """)
-  var residual: ResidualBase = .none
+  var residual: ResidualBase?
 
-  @Option(help: "Augmentation: SD of per-sample input noise, z units (0-10).")
-  var noise: Float = 0
+  @Option(help: "Augmentation: SD of per-sample input noise, z units (0-10; default 0.1; plain 0).")
+  var noise: Float?
 
-  @Option(help: "Augmentation: SD of a per-sequence, per-channel input offset, z units (0-10).")
-  var channelOffset: Float = 0
+  @Option(
+    help: "Augmentation: SD of a per-sequence, per-channel offset, z units (0-10; 0.2; plain 0).")
+  var channelOffset: Float?
 
-  @Option(help: "Augmentation: SD of a per-sequence, per-channel log gain (0-10).")
-  var channelGain: Float = 0
+  @Option(help: "Augmentation: SD of a per-sequence, per-channel log gain (0-10; 0.1; plain 0).")
+  var channelGain: Float?
 
   @Option(
     help: """
       Augmentation: largest smooth time warp of a training sequence (0-0.9; 0.1 moves \
-      mid-sequence by about 3 % of its length).
+      mid-sequence by about 3 % of its length; default 0.1; plain 0).
       """)
-  var timeWarp: Float = 0
+  var timeWarp: Float?
 
   @Option(help: "Members per fold, seeds X..X+S-1, whose mean prediction is scored (1-100).")
   var seeds = 1
@@ -137,16 +149,18 @@ struct TrainingArguments: ParsableArguments {
   @Option(help: "First seed X (0-2^63).")
   var seed: UInt64 = 0
 
-  @Option(help: "biLSTM hidden size per direction (1-4096; default 64).")
+  @Option(help: "biLSTM hidden size per direction (1-4096; default 32; plain 64).")
   var hidden: Int?
 
-  @Option(help: "biLSTM layers (1-16; default 2).")
+  @Option(help: "biLSTM layers (1-16; default 1; plain 2).")
   var layers: Int?
 
-  @Option(help: "biLSTM-MLP head widths, two, comma-separated (1-8192 each; default 128,64).")
+  @Option(
+    help: "biLSTM-MLP head widths, two, comma-separated (1-8192 each; default 32,16; plain 128,64)."
+  )
   var mlp: CommaList<Int>?
 
-  @Option(help: "TCN channels (1-4096; default 64).")
+  @Option(help: "TCN channels (1-4096; default 32; plain 64).")
   var channels: Int?
 
   @Option(help: "TCN levels (1-24; default 4).")
@@ -173,20 +187,20 @@ struct TrainingArguments: ParsableArguments {
     help: """
       trial: each whole trial resampled to --length; cycle: each gait cycle (foot strike to \
       foot strike, from events.csv) resampled to --length, whole trials for activities \
-      without foot strikes.
+      without foot strikes. Default cycle; plain: trial.
       """)
-  var segmentation: SegmentationKind = .trial
+  var segmentation: SegmentationKind?
 
   func validate() throws {
     try checkRange(epochs, 1...100_000, "--epochs")
     try checkRange(patience, 0...100_000, "--patience")
     try checkRange(batch, 1...4096, "--batch")
     try checkRange(lr, 1e-7...10, "--lr")
-    try checkRange(weightDecay, 0...10, "--weight-decay")
-    try checkRange(noise, 0...10, "--noise")
-    try checkRange(channelOffset, 0...10, "--channel-offset")
-    try checkRange(channelGain, 0...10, "--channel-gain")
-    try checkRange(timeWarp, 0...0.9, "--time-warp")
+    if let weightDecay { try checkRange(weightDecay, 0...10, "--weight-decay") }
+    if let noise { try checkRange(noise, 0...10, "--noise") }
+    if let channelOffset { try checkRange(channelOffset, 0...10, "--channel-offset") }
+    if let channelGain { try checkRange(channelGain, 0...10, "--channel-gain") }
+    if let timeWarp { try checkRange(timeWarp, 0...0.9, "--time-warp") }
     try checkRange(seeds, 1...100, "--seeds")
     try checkRange(seed, 0...(UInt64(1) << 63), "--seed")
     try checkRange(length, 2...10_000, "--length")
@@ -232,35 +246,43 @@ struct TrainingArguments: ParsableArguments {
   }
 
   var options: SweepOptions {
-    var o = SweepOptions()
+    var o = recipe.options
     o.models = models.values
     o.inputs = inputs.values
     o.lofo = lofo
-    o.featureSetList = featureSets?.values
+    if lofo { o.featureSetList = nil }
+    if let featureSets { o.featureSetList = featureSets.values }
+    // A recipe's feature sets name groups: keep those that --inputs still has.
+    if let list = o.featureSetList, featureSets == nil {
+      let usable = list.filter { o.problem(featureSet: $0) == nil }
+      o.featureSetList = usable.isEmpty ? nil : usable
+    }
     o.selectInputs = selectInputs
-    o.validation = validation
+    if let validation { o.validation = validation }
     o.activities = activities.values == ["all"] ? nil : activities.values
     o.perActivity = perActivity
     o.epochs = epochs
     o.patience = patience
     o.batchSize = batch
     o.learningRate = lr
-    o.weightDecay = weightDecay
-    o.optimizer = optimizer
-    o.normalization = normalization
-    o.residual = residual
-    o.augmentation = Augmentation(
-      noise: noise, offset: channelOffset, gain: channelGain, timeWarp: timeWarp)
+    if let weightDecay { o.weightDecay = weightDecay }
+    if let optimizer { o.optimizer = optimizer }
+    if let normalization { o.normalization = normalization }
+    if let residual { o.residual = residual }
+    if let noise { o.augmentation.noise = noise }
+    if let channelOffset { o.augmentation.offset = channelOffset }
+    if let channelGain { o.augmentation.gain = channelGain }
+    if let timeWarp { o.augmentation.timeWarp = timeWarp }
     o.seeds = seeds
     o.seed = seed
-    o.hidden = hidden
-    o.layers = layers
-    o.mlp = mlp?.values
-    o.channels = channels
-    o.levels = levels
-    o.kernelSize = kernelSize
-    o.dropout = dropout
-    switch segmentation {
+    if let hidden { o.hidden = hidden }
+    if let layers { o.layers = layers }
+    if let mlp { o.mlp = mlp.values }
+    if let channels { o.channels = channels }
+    if let levels { o.levels = levels }
+    if let kernelSize { o.kernelSize = kernelSize }
+    if let dropout { o.dropout = dropout }
+    switch segmentation ?? (o.segmentation == .cycle(length: 101) ? .cycle : .trial) {
     case .trial: o.segmentation = .trial(length: length)
     case .cycle: o.segmentation = .cycle(length: length)
     }

@@ -78,3 +78,47 @@ final class RecipeTests: XCTestCase {
     }
   }
 }
+
+extension RecipeTests {
+  /// The guard: on a small realistic cohort (5 subjects, walking cycles), the default
+  /// recipe's networks beat every baseline on mean total-force RMSE over held-out subjects
+  /// (the best ridge of every feature set and both z-score variants included).
+  func testDefaultRecipeBeatsEveryBaselineOnASmallCohort() throws {
+    let root = try makeTemporaryFolder("recipe-guard")
+    defer { try? FileManager.default.removeItem(at: root) }
+    var dataset = try SyntheticCohort.generate(
+      SyntheticCohortOptions(subjects: 5, seed: 0, activities: [.walking]))
+    dataset.folder = "guard"
+    XCTAssertEqual(SyntheticCohortOptions().nuisance, .realistic, "the default cohort")
+    let options = Recipe.smallCohort.options
+    try OutputFolder.prepare(root.path, command: "sweep", mode: .resume)
+    let outcome = try Sweep.run(
+      dataset: dataset, options: options, settings: SweepRunSettings(), backend: CPUBackend(),
+      out: root, progress: SweepProgress(terminal: false) { _ in })
+    XCTAssertTrue(outcome.failed.isEmpty)
+    var totals: [String: [Double]] = [:]
+    for row in outcome.rows where row.activity == "all" && row.target == "total" {
+      totals["\(row.model) \(row.features)", default: []].append(row.rmse ?? .nan)
+    }
+    func mean(_ key: String) throws -> Double {
+      let values = try XCTUnwrap(totals[key], "no rows for \(key): \(totals.keys.sorted())")
+      XCTAssertEqual(values.count, 5, key)
+      return values.reduce(0, +) / Double(values.count)
+    }
+    var baselines: [String: Double] = [:]
+    for key in totals.keys
+    where ["mean_curve", "aligned_curve", "ridge", "ridge_subject"].contains(
+      String(key.split(separator: " ")[0]))
+    {
+      baselines[key] = try mean(key)
+    }
+    XCTAssertEqual(baselines.count, 2 + 2 * 3, "\(baselines.keys.sorted())")
+    let best = try XCTUnwrap(baselines.min { $0.value < $1.value })
+    for model in ["bilstm_mlp", "tcn"] {
+      let network = try mean("\(model) selected")
+      XCTAssertLessThan(
+        network, best.value,
+        "\(model) \(network) BW against the best baseline \(best.key) \(best.value) BW")
+    }
+  }
+}
