@@ -10,16 +10,19 @@ struct SweepCommand: ParsableCommand {
     commandName: "sweep",
     abstract: "Leave-one-subject-out sweep: every fold of every model, with baselines.",
     discussion: """
-      A unit is (model, feature set, activity set, held-out subject); its --seeds members \
-      train together and are scored by their mean prediction. By default one model per fold \
+      A unit is (model, feature set, activity set, held-out subject); its members (inner \
+      groups x --seeds) train together and are scored by their mean prediction. The default \
+      --recipe small_cohort is described in docs/RECIPE.md. By default one model per fold \
       trains on every activity of the training subjects and is scored per activity and on \
       all activities pooled; --per-activity trains one per activity. --lofo adds the feature \
-      sets no_kin, no_grf, no_emg. The validation subject (early stopping, best epoch) is \
-      the training subject after the held-out one in sorted order; --patience 0 uses none \
-      and keeps the last epoch. Baselines are scored per fold beside the networks: \
-      mean_curve, aligned_curve (the mean curve warped to each sequence's own toe-off, \
-      --aligned-events), ridge and ridge_subject (inputs z-scored per subject). Units of one model and feature set train in lockstep, --fold-batch at a \
-      time (default: as many as fit half the device's memory).
+      sets no_kin, no_grf, no_emg; with several sets the fold's set of lowest inner-validation \
+      loss is also scored as `selected`. Validation (early stopping, best epoch): inner \
+      leave-one-subject-out (--validation inner) or the training subject after the held-out \
+      one (next); --patience 0 uses none and keeps the last epoch. Baselines are scored per \
+      fold beside the networks: mean_curve, aligned_curve (the mean curve warped to each \
+      sequence's own toe-off, --aligned-events), ridge and ridge_subject (inputs z-scored per \
+      subject). Units of one model and feature set train in lockstep, --fold-batch at a time \
+      (default: as many as fit half the device's memory).
 
       Outputs (docs/SWEEP_OUTPUTS.md): results.csv, summary.md, sweep.json and units/<unit>/ \
       with checkpoint, history and predictions. Each unit is journalled as it finishes; \
@@ -97,9 +100,11 @@ struct TrainCommand: ParsableCommand {
       The sweep's code path on chosen folds: --held-out S trains the models of sweep's \
       options with S held out (scored beside the baselines, same outputs as a sweep); \
       --all-subjects trains final models on every subject for `kneeforce predict` (no \
-      held-out subject, no scores). With --patience > 0 the validation subject is the one \
-      after S in sorted order (with --all-subjects: the first subject, which is then not \
-      trained on; use --patience 0 to train on every subject).
+      held-out subject, no scores). With --validation inner (the default) each subject is in \
+      turn the inner validation subject of one member group, and the checkpoint holds every \
+      member; with --validation next the validation subject is the one after S in sorted \
+      order (with --all-subjects: the first subject, which is then not trained on). \
+      --patience 0 validates on nobody and trains on every subject.
       """)
 
   @Option(help: "Dataset folder (docs/DATASET_FORMAT.md).")
