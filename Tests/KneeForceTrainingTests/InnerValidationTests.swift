@@ -85,13 +85,7 @@ final class InnerValidationTests: XCTestCase {
     options.featureSetList = ["grf", "all"]
     options.models = [.tcn]
     func run(_ name: String, foldBatch: Int?) throws -> SweepOutcome {
-      let folder = root.appendingPathComponent(name)
-      try OutputFolder.prepare(folder.path, command: "sweep", mode: .resume)
-      var settings = SweepRunSettings()
-      settings.foldBatch = foldBatch
-      return try Sweep.run(
-        dataset: dataset, options: options, settings: settings, backend: CPUBackend(),
-        out: folder, progress: SweepProgress(terminal: false) { _ in })
+      try runSweep(dataset, options, foldBatch: foldBatch, into: root.appendingPathComponent(name))
     }
     let batched = try run("batched", foldBatch: nil)
     XCTAssertTrue(batched.failed.isEmpty)

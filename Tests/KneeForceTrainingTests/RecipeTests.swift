@@ -29,13 +29,7 @@ final class RecipeTests: XCTestCase {
     let dataset = try SweepRunTests.tinyDataset()
     let options = Self.recipeOptions()
     func run(_ name: String, foldBatch: Int?) throws -> SweepOutcome {
-      let folder = root.appendingPathComponent(name)
-      try OutputFolder.prepare(folder.path, command: "sweep", mode: .fresh)
-      var settings = SweepRunSettings()
-      settings.foldBatch = foldBatch
-      return try Sweep.run(
-        dataset: dataset, options: options, settings: settings, backend: CPUBackend(),
-        out: folder, progress: SweepProgress(terminal: false) { _ in })
+      try runSweep(dataset, options, foldBatch: foldBatch, into: root.appendingPathComponent(name))
     }
     let batched = try run("batched", foldBatch: nil)
     let one = try run("one", foldBatch: 1)
@@ -91,10 +85,7 @@ extension RecipeTests {
     dataset.folder = "guard"
     XCTAssertEqual(SyntheticCohortOptions().nuisance, .realistic, "the default cohort")
     let options = Recipe.smallCohort.options
-    try OutputFolder.prepare(root.path, command: "sweep", mode: .resume)
-    let outcome = try Sweep.run(
-      dataset: dataset, options: options, settings: SweepRunSettings(), backend: CPUBackend(),
-      out: root, progress: SweepProgress(terminal: false) { _ in })
+    let outcome = try runSweep(dataset, options, into: root)
     XCTAssertTrue(outcome.failed.isEmpty)
     var totals: [String: [Double]] = [:]
     for row in outcome.rows where row.activity == "all" && row.target == "total" {

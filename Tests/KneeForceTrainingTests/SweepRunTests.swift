@@ -36,13 +36,7 @@ final class SweepRunTests: XCTestCase {
     _ dataset: Dataset, _ options: SweepOptions, foldBatch: Int? = nil, shard: (Int, Int) = (1, 1),
     into folder: URL
   ) throws -> SweepOutcome {
-    var settings = SweepRunSettings()
-    settings.foldBatch = foldBatch
-    settings.shard = shard
-    try OutputFolder.prepare(folder.path, command: "sweep", mode: .resume)
-    return try Sweep.run(
-      dataset: dataset, options: options, settings: settings, backend: CPUBackend(),
-      out: folder, progress: SweepProgress(terminal: false) { _ in })
+    try runSweep(dataset, options, foldBatch: foldBatch, shard: shard, into: folder)
   }
 
   func text(_ url: URL) throws -> String { try String(contentsOf: url, encoding: .utf8) }

@@ -1,8 +1,11 @@
 import Foundation
 import KneeForceCompute
 import KneeForceData
+import KneeForceFiles
 import KneeForceTestSupport
 import XCTest
+
+@testable import KneeForceTraining
 
 /// The repository this test file belongs to.
 let trainingTestsRepositoryRoot = URL(fileURLWithPath: #filePath)
@@ -102,4 +105,18 @@ func tinyCohort() throws -> Dataset {
   )
   dataset.folder = "tiny-cohort"
   return dataset
+}
+
+/// A whole sweep into `folder` (prepared for resuming), quietly, on the CPU backend.
+func runSweep(
+  _ dataset: Dataset, _ options: SweepOptions, foldBatch: Int? = nil, shard: (Int, Int) = (1, 1),
+  into folder: URL
+) throws -> SweepOutcome {
+  var settings = SweepRunSettings()
+  settings.foldBatch = foldBatch
+  settings.shard = shard
+  try OutputFolder.prepare(folder.path, command: "sweep", mode: .resume)
+  return try Sweep.run(
+    dataset: dataset, options: options, settings: settings, backend: CPUBackend(),
+    out: folder, progress: SweepProgress(terminal: false) { _ in })
 }

@@ -63,11 +63,7 @@ final class TuneTests: XCTestCase {
     XCTAssertEqual(reread, record)
 
     func sweep(_ name: String, _ o: SweepOptions) throws -> SweepOutcome {
-      let folder = root.appendingPathComponent(name)
-      try OutputFolder.prepare(folder.path, command: "sweep", mode: .fresh)
-      return try Sweep.run(
-        dataset: dataset, options: o, settings: SweepRunSettings(), backend: CPUBackend(),
-        out: folder, progress: quiet)
+      try runSweep(dataset, o, into: root.appendingPathComponent(name))
     }
     var tunedOptions = options
     tunedOptions.tuned = record.choices
