@@ -120,7 +120,13 @@ public struct SweepRecord: Codable, Equatable, Sendable {
       guard let data = try? JSONEncoder().encode(o),
         let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
       else { return [:] }
-      return object.mapValues { "\($0)" }
+      // Nested objects (augmentation, tuned settings) as sorted JSON: a dictionary's own
+      // description has no fixed key order.
+      return object.mapValues { value in
+        (try? JSONSerialization.data(
+          withJSONObject: value, options: [.sortedKeys, .fragmentsAllowed]))
+          .flatMap { String(data: $0, encoding: .utf8) } ?? "\(value)"
+      }
     }
     let (x, y) = (fields(a), fields(b))
     let keys = Set(x.keys).union(y.keys).sorted().filter { x[$0] != y[$0] }
