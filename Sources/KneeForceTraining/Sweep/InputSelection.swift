@@ -9,19 +9,19 @@ import Foundation
 public enum InputSelection {
   public static let featureSet = "selected"
 
+  public struct Score: Equatable, Sendable {
+    public var features: String
+    /// The mean best inner-validation MSE (BW^2) of the candidate's members.
+    public var loss: Double
+  }
+
   public struct Choice: Equatable, Sendable {
     public var model: String
     public var activities: String
     public var subject: String
-    /// Per candidate feature set: the mean best inner-validation MSE (BW^2) of its members.
-    public var scores: [(features: String, loss: Double)]
+    /// Per candidate feature set, in the sweep's order.
+    public var scores: [Score]
     public var chosen: String
-
-    public static func == (a: Choice, b: Choice) -> Bool {
-      a.model == b.model && a.activities == b.activities && a.subject == b.subject
-        && a.chosen == b.chosen && a.scores.map(\.features) == b.scores.map(\.features)
-        && a.scores.map(\.loss) == b.scores.map(\.loss)
-    }
   }
 
   /// The choices for every fold where all of `featureSets` have a scored network unit.
@@ -43,9 +43,9 @@ public enum InputSelection {
     return folds.compactMap { fold in
       let scores = byFold["\(fold.model)|\(fold.activities)|\(fold.subject)"]!
       guard scores.count == featureSets.count else { return nil }
-      let ordered = featureSets.map { ($0, scores[$0]!) }
+      let ordered = featureSets.map { Score(features: $0, loss: scores[$0]!) }
       // The first listed set wins a tie.
-      let chosen = ordered.min { $0.1 < $1.1 }!.0
+      let chosen = ordered.min { $0.loss < $1.loss }!.features
       return Choice(
         model: fold.model, activities: fold.activities, subject: fold.subject, scores: ordered,
         chosen: chosen)
@@ -79,7 +79,7 @@ public enum InputSelection {
   public static func csv(_ choices: [Choice]) -> String {
     var out = "model,activities,subject,features,inner_validation_mse,chosen\n"
     for c in choices {
-      for (features, loss) in c.scores {
+      for (features, loss) in c.scores.map({ ($0.features, $0.loss) }) {
         out +=
           "\(c.model),\(c.activities),\(c.subject),\(features),\(formatNumber(loss)),"
           + "\(features == c.chosen ? 1 : 0)\n"

@@ -173,7 +173,7 @@ public enum Tune {
       }
       out +=
         "\(s.model),\(s.features),\(s.activities),\(s.subject),\(s.point + 1),"
-        + "\"\(TunedChoice.label(points[s.point]))\",\(s.loss.map(formatNumber) ?? ""),"
+        + "\(TunedChoice.label(points[s.point])),\(s.loss.map(formatNumber) ?? ""),"
         + "\(chosen ? 1 : 0)\n"
     }
     return out

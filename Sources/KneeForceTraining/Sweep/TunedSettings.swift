@@ -66,11 +66,12 @@ public struct TunedChoice: Codable, Equatable, Sendable {
     self.settings = settings
   }
 
-  /// `name=value,...` in name order: the settings' part of a lockstep group's name.
+  /// `name=value;...` in name order (no comma, so that it is one CSV field): the settings'
+  /// part of a lockstep group's name and of tune.csv.
   public var label: String { TunedChoice.label(settings) }
 
   public static func label(_ settings: [String: Double]) -> String {
-    settings.keys.sorted().map { "\($0)=\(formatNumber(settings[$0]!))" }.joined(separator: ",")
+    settings.keys.sorted().map { "\($0)=\(formatNumber(settings[$0]!))" }.joined(separator: ";")
   }
 }
 
