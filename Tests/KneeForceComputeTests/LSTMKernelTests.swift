@@ -39,7 +39,7 @@ final class LSTMKernelTests: XCTestCase {
     }
   }
 
-  func randomForwardState(_ shape: LSTMShape, seed: UInt64) -> Reference.LSTMForwardState {
+  static func randomForwardState(_ shape: LSTMShape, seed: UInt64) -> Reference.LSTMForwardState {
     let (B, T, H, G, groups) = (shape.batch, shape.steps, shape.hidden, shape.gates, shape.groups)
     return Reference.LSTMForwardState(
       gx: randoms(groups * B * T * G, seed: seed, in: -2...2),
@@ -52,7 +52,7 @@ final class LSTMKernelTests: XCTestCase {
   }
 
   /// Runs one forward step on `backend` over placed copies of `state`.
-  func forward(
+  static func forward(
     _ shape: LSTMShape, step: Int, _ state: Reference.LSTMForwardState, on backend: ComputeBackend
   )
     throws -> Reference.LSTMForwardState
@@ -80,9 +80,9 @@ final class LSTMKernelTests: XCTestCase {
         )
         for step in Set([0, T / 2, T - 1]).sorted() {
           let what = "\(backend.tag) lstmGatesForward models=\(shape.models) T=\(T) s=\(step)"
-          let before = randomForwardState(shape, seed: 20 + UInt64(step))
+          let before = Self.randomForwardState(shape, seed: 20 + UInt64(step))
           let expected = Reference.lstmGatesForward(shape, step: step, before)
-          let got = try forward(shape, step: step, before, on: backend)
+          let got = try Self.forward(shape, step: step, before, on: backend)
           assertClose(got.gx, expected.gx, "\(what): gx (activated gates)")
           assertClose(got.cell, expected.cell, "\(what): cell")
           assertClose(got.hprev, expected.hprev, "\(what): hprev")
@@ -114,7 +114,7 @@ final class LSTMKernelTests: XCTestCase {
   func testLSTMForwardWholeSequence() throws {
     try forEachBackend { backend in
       let shape = LSTMShape(models: 2, batch: 3, steps: 7, hidden: 5)
-      var state = randomForwardState(shape, seed: 40)
+      var state = Self.randomForwardState(shape, seed: 40)
       state.cell = state.cell.map { _ in 0 }
       state.hprev = state.hprev.map { _ in 0 }
       let tensors = try [
@@ -144,7 +144,7 @@ final class LSTMKernelTests: XCTestCase {
     }
   }
 
-  func randomBackwardState(_ shape: LSTMShape, seed: UInt64) -> Reference.LSTMBackwardState {
+  static func randomBackwardState(_ shape: LSTMShape, seed: UInt64) -> Reference.LSTMBackwardState {
     let (B, T, H, G, groups) = (shape.batch, shape.steps, shape.hidden, shape.gates, shape.groups)
     // Activated gates: i, f, o in (0, 1), g in (-1, 1).
     var rng = SplitMix64(seed: seed)
@@ -160,7 +160,7 @@ final class LSTMKernelTests: XCTestCase {
       dGates: randoms(groups * B * T * G, seed: seed + 5))
   }
 
-  func backward(
+  static func backward(
     _ shape: LSTMShape, steps: [Int], _ state: Reference.LSTMBackwardState,
     on backend: ComputeBackend
   )
@@ -187,9 +187,9 @@ final class LSTMKernelTests: XCTestCase {
         let (B, T, G, groups) = (shape.batch, shape.steps, shape.gates, shape.groups)
         for step in Set([0, T / 2, T - 1]).sorted() {
           let what = "\(backend.tag) lstmGatesBackward models=\(shape.models) T=\(T) s=\(step)"
-          let before = randomBackwardState(shape, seed: 50 + UInt64(step))
+          let before = Self.randomBackwardState(shape, seed: 50 + UInt64(step))
           let expected = Reference.lstmGatesBackward(shape, step: step, before)
-          let got = try backward(shape, steps: [step], before, on: backend)
+          let got = try Self.backward(shape, steps: [step], before, on: backend)
           assertClose(got.dGates, expected.dGates, "\(what): dGates")
           assertClose(got.dCell, expected.dCell, "\(what): dCell carried to s-1")
           XCTAssertEqual(changedCount(got.dGates, before.dGates), groups * B * G, "\(what): rows")
@@ -206,12 +206,12 @@ final class LSTMKernelTests: XCTestCase {
   func testLSTMGatesBackwardCarriesCellGradient() throws {
     try forEachBackend { backend in
       let shape = LSTMShape(models: 2, batch: 3, steps: 7, hidden: 5)
-      var state = randomBackwardState(shape, seed: 60)
+      var state = Self.randomBackwardState(shape, seed: 60)
       state.dCell = state.dCell.map { _ in 0 }
       var expected = state
       let steps = Array((0..<shape.steps).reversed())
       for step in steps { expected = Reference.lstmGatesBackward(shape, step: step, expected) }
-      let got = try backward(shape, steps: steps, state, on: backend)
+      let got = try Self.backward(shape, steps: steps, state, on: backend)
       assertClose(got.dGates, expected.dGates, "\(backend.tag) backward walk dGates")
       assertClose(got.dCell, expected.dCell, "\(backend.tag) backward walk dCell")
       XCTAssertEqual(
@@ -224,10 +224,10 @@ final class LSTMKernelTests: XCTestCase {
   func testLSTMGatesBackwardInPlace() throws {
     try forEachBackend { backend in
       for shape in Self.shapes {
-        var state = randomBackwardState(shape, seed: 90)
+        var state = Self.randomBackwardState(shape, seed: 90)
         state.dCell = state.dCell.map { _ in 0 }
         let steps = Array((0..<shape.steps).reversed())
-        let separate = try backward(shape, steps: steps, state, on: backend)
+        let separate = try Self.backward(shape, steps: steps, state, on: backend)
         let tensors = try [state.gates, state.cell, state.dOutput, state.dhRecurrent, state.dCell]
           .map { try Placed($0, on: backend) }
         for step in steps {
@@ -252,7 +252,7 @@ final class LSTMKernelTests: XCTestCase {
       let shape = LSTMShape(models: 1, batch: 2, steps: 3, hidden: 3)
       let (B, T, H, G, groups) = (shape.batch, shape.steps, shape.hidden, shape.gates, shape.groups)
       for step in [1, T - 1] {
-        var state = randomForwardState(shape, seed: 70 + UInt64(step))
+        var state = Self.randomForwardState(shape, seed: 70 + UInt64(step))
         state.gh = state.gh.map { _ in 0 }
         state.biasIH = state.biasIH.map { _ in 0 }
         state.biasHH = state.biasHH.map { _ in 0 }
@@ -267,8 +267,8 @@ final class LSTMKernelTests: XCTestCase {
           let w = Double(wh[((g / 2 * B + b) * T + t) * 2 * H + (g % 2) * H + j])
           return w * o * tanh(c) + Double(wc[(g * B + b) * H + j]) * c
         }
-        let forwardDone = try forward(shape, step: step, state, on: backend)
-        let got = try backward(
+        let forwardDone = try Self.forward(shape, step: step, state, on: backend)
+        let got = try Self.backward(
           shape, steps: [step],
           Reference.LSTMBackwardState(
             gates: forwardDone.gx, cell: forwardDone.cell, dOutput: wh,

@@ -386,7 +386,7 @@ final class LaneKernelTests: XCTestCase {
   /// A batch item's product is the same bits whatever the batch size, its place in the
   /// batch and the thread count (the CPU backend's blocking is a function of the shape).
   func testGemmItemIsIndependentOfBatchAndThreads() throws {
-    let (m, n, k) = (600, 64, 256)
+    let (m, n, k) = (1200, 64, 300)
     let a = randoms(3 * m * k, seed: 50)
     let b = randoms(3 * n * k, seed: 51)
     func run(_ backend: ComputeBackend, batch: Int, item: Int) throws -> [Float] {
@@ -423,6 +423,8 @@ final class LaneKernelTests: XCTestCase {
     XCTAssertEqual(big.chunk % 16, 0)
     XCTAssertEqual(big.parts, (3232 + big.chunk - 1) / big.chunk)
     XCTAssertFalse(GemmBlocking(m: 64, n: 3000, k: 500).splitRows)
+    XCTAssertEqual(GemmBlocking(m: 512, n: 256, k: 6464).parts, GemmBlocking.maxParts)
+    XCTAssertEqual(GemmBlocking(m: 512, n: 256, k: 6464).chunk, 128)
   }
 
   /// The guard that keeps 32-bit kernel indices from wrapping: counts past 2^31 are split

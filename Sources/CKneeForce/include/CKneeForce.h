@@ -133,6 +133,18 @@ void kf_gemm_packed(int m, int n, int k, const float *a, int lda, const float *p
 /// 1 when kf_gemm_packed runs the AVX2/FMA tile on this CPU.
 int kf_gemm_packed_vectorised(void);
 
+// The LSTM cell of one (direction, sequence) row, AVX2 (lstm_cell.c): the C twin of the
+// Swift rows in CPUBackend+LSTM.swift, same arithmetic and bits. Call only where
+// kf_lstm_cell_vectorised() is 1. Forward: `gates` holds gx (4H) and is overwritten with the
+// activations i, f, g, o; c_prev and h may be NULL (first step, last step). Backward: `dact`
+// may alias `act` (each 8-lane chunk reads its four gates before writing them).
+int kf_lstm_cell_vectorised(void);
+void kf_lstm_cell_forward(int hidden, float *gates, const float *rec, const float *bias_ih,
+                          const float *bias_hh, const float *c_prev, float *c, float *h,
+                          float *y);
+void kf_lstm_cell_backward(int hidden, const float *act, const float *c, const float *c_prev,
+                           const float *dy, const float *dh_rec, float *dc_state, float *dact);
+
 /// OpenBLAS's own queries, declared here so Swift can report the CPU backend honestly.
 const char *kf_blas_config(void);
 void kf_blas_set_threads(int n);

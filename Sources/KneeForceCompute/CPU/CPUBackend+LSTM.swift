@@ -72,6 +72,7 @@ extension CPUBackend {
     let pc = try pointer(cell, groups * B * T * H, "lstmGatesForward cell")
     let ph = try pointer(hprev, groups * B * T * H, "lstmGatesForward hprev")
     let py = try pointer(output, shape.models * B * T * 2 * H, "lstmGatesForward output")
+    let vectorCell = cellKernel == .avx2
     return { row in
       let (g, b) = (row / B, row % B)
       let (m, d) = (g / 2, g % 2)
@@ -83,6 +84,10 @@ extension CPUBackend {
       let c = pc + ((g * B + b) * T + s) * H
       let h = s + 1 < T ? ph + ((g * B + b) * T + s + 1) * H : nil
       let y = py + ((m * B + b) * T + t) * 2 * H + d * H
+      if vectorCell {
+        kf_lstm_cell_forward(Int32(H), gates, rec, bi, bh, s > 0 ? c - H : nil, c, h, y)
+        return
+      }
       // Pass 1, one gate at a time: short loops that keep everything in registers.
       for k in 0..<4 {
         let base = k * H
@@ -138,6 +143,7 @@ extension CPUBackend {
     let pdh = try pointer(dhRecurrent, groups * B * H, "lstmGatesBackward dhRecurrent")
     let pdc = try pointer(dCell, groups * B * H, "lstmGatesBackward dCell")
     let pdg = try pointer(dGates, groups * B * T * G, "lstmGatesBackward dGates")
+    let vectorCell = cellKernel == .avx2
     return { row in
       let (g, b) = (row / B, row % B)
       let (m, d) = (g / 2, g % 2)
@@ -148,6 +154,10 @@ extension CPUBackend {
       let dy = pdy + ((m * B + b) * T + t) * 2 * H + d * H
       let dhr = pdh + (g * B + b) * H
       let dcs = pdc + (g * B + b) * H
+      if vectorCell {
+        kf_lstm_cell_backward(Int32(H), act, c, s > 0 ? c - H : nil, dy, dhr, dcs, dact)
+        return
+      }
       var j = 0
       while j < H {
         let n = min(8, H - j)

@@ -56,6 +56,16 @@ public final class CPUBackend: ComputeBackend {
 
   public var recurrentKernel = RecurrentKernel.packed
 
+  /// Where the LSTM cell of a row runs: `.avx2`, the C kernel in the shim
+  /// (Sources/CKneeForce/lstm_cell.c), where the CPU has AVX2/FMA, else `.swift`, the SIMD8
+  /// loops in CPUBackend+LSTM.swift. Same arithmetic, same bits (LSTMCellKernelTests).
+  public enum CellKernel: String, Sendable, CaseIterable {
+    case avx2
+    case swift
+  }
+
+  public var cellKernel = CellKernel.avx2
+
   /// Whether `gemm` runs products against a weight (K <= `packedGemmMaxK`) on the packed kernel
   /// (`packedGemm`) rather than OpenBLAS.
   public var usePackedGemm = true
@@ -82,6 +92,12 @@ public final class CPUBackend: ComputeBackend {
       let kernel = RecurrentKernel(rawValue: name)
     {
       recurrentKernel = kernel
+    }
+    if kf_lstm_cell_vectorised() == 0 { cellKernel = .swift }
+    if let name = ProcessInfo.processInfo.environment["KNEEFORCE_CELL_KERNEL"],
+      let kernel = CellKernel(rawValue: name), kernel == .swift || kf_lstm_cell_vectorised() != 0
+    {
+      cellKernel = kernel
     }
     if ProcessInfo.processInfo.environment["KNEEFORCE_WEIGHT_GEMM"] == "blas" {
       usePackedGemm = false
@@ -200,11 +216,14 @@ public final class CPUBackend: ComputeBackend {
   }
 }
 
-/// How the CPU backend cuts one GEMM (one batch item): the larger of M and N in blocks of a
-/// multiple of 16 holding about 2^22 multiply-adds each (coarse enough that OpenBLAS's
-/// re-packing of the shared operand per block stays cheap), so large products spread over the
-/// threads while the blocking stays a function of the shape.
+/// How the CPU backend cuts one GEMM (one batch item): the larger of M and N in at most
+/// `maxParts` blocks (a multiple of 16 wide), one per ~2^24 multiply-adds, so large products
+/// spread over the threads while the blocking stays a function of the shape. Blocks are
+/// coarse because OpenBLAS re-packs the shared operand for each one: on the weight gradients
+/// (dy^T x, K = B*T in the thousands) 16-row blocks ran at 59 GFLOP/s per core and 128-row
+/// blocks at 88 (benchmarks/RESULTS.md).
 public struct GemmBlocking: Equatable {
+  public static let maxParts = 4
   public let splitRows: Bool
   public let chunk: Int
   public let parts: Int
@@ -213,12 +232,9 @@ public struct GemmBlocking: Equatable {
     splitRows = m >= n
     let extent = max(splitRows ? m : n, 1)
     let work = m * n * k
-    if work < 1 << 21 {
-      chunk = extent
-    } else {
-      let target = (extent * (1 << 22) + work - 1) / work
-      chunk = min(extent, max(16, (target + 15) / 16 * 16))
-    }
+    let wanted = min(Self.maxParts, max(1, (work + (1 << 24) - 1) >> 24), max(1, extent / 16))
+    let width = (extent + wanted - 1) / wanted
+    chunk = min(extent, (width + 15) / 16 * 16)
     parts = (extent + chunk - 1) / chunk
   }
 }
