@@ -234,6 +234,15 @@ public protocol ComputeBackend: AnyObject {
     shape: LSTMShape, weightHH: BufferSlice, gx: BufferSlice, gh: BufferSlice,
     biasIH: BufferSlice, biasHH: BufferSlice, cell: BufferSlice, hprev: BufferSlice,
     output: BufferSlice) throws
+  /// The input projection and the forward recurrence together: `gx[g] = xs[g] W_ih[g]^T`
+  /// (xs: [groups][B][T][inputs] in step order) and then `lstmForwardWalk`, leaving the
+  /// activated gates in `gx` as the walk does. The default runs one GEMM over all steps and
+  /// then the walk; the CPU backend multiplies each step's `[x_s h_{s-1}]` by the packed
+  /// `[W_ih; W_hh]^T` inside the walk, so the pre-activations never leave the cache.
+  func lstmForwardProjectedWalk(
+    shape: LSTMShape, inputs: Int, xs: BufferSlice, weightIH: BufferSlice,
+    weightHH: BufferSlice, gx: BufferSlice, gh: BufferSlice, biasIH: BufferSlice,
+    biasHH: BufferSlice, cell: BufferSlice, hprev: BufferSlice, output: BufferSlice) throws
   /// The whole backward recurrence, s = T-1 down to 0: `lstmBackwardStep` at each step.
   func lstmBackwardWalk(
     shape: LSTMShape, weightHH: BufferSlice, gates: BufferSlice, cell: BufferSlice,
@@ -418,6 +427,22 @@ extension ComputeBackend {
 }
 
 extension ComputeBackend {
+  public func lstmForwardProjectedWalk(
+    shape: LSTMShape, inputs: Int, xs: BufferSlice, weightIH: BufferSlice,
+    weightHH: BufferSlice, gx: BufferSlice, gh: BufferSlice, biasIH: BufferSlice,
+    biasHH: BufferSlice, cell: BufferSlice, hprev: BufferSlice, output: BufferSlice
+  ) throws {
+    let (B, T, G) = (shape.batch, shape.steps, shape.gates)
+    try gemm(
+      Gemm(
+        transB: true, m: B * T, n: G, k: inputs, a: xs, lda: inputs, strideA: B * T * inputs,
+        b: weightIH, ldb: inputs, strideB: G * inputs, c: gx, ldc: G, strideC: B * T * G,
+        batch: shape.groups))
+    try lstmForwardWalk(
+      shape: shape, weightHH: weightHH, gx: gx, gh: gh, biasIH: biasIH, biasHH: biasHH,
+      cell: cell, hprev: hprev, output: output)
+  }
+
   public func lstmForwardWalk(
     shape: LSTMShape, weightHH: BufferSlice, gx: BufferSlice, gh: BufferSlice,
     biasIH: BufferSlice, biasHH: BufferSlice, cell: BufferSlice, hprev: BufferSlice,

@@ -4,10 +4,10 @@ import KneeForceCompute
 import XCTest
 
 /// The C cell (Sources/CKneeForce/lstm_cell.c) against the Swift rows it replaces where the
-/// CPU has AVX2: the same bits, forward and backward, on widths that are and are not
-/// multiples of 8, at the first, a middle and the last step, and a NaN stays a NaN. The
-/// Swift rows themselves are checked against the plain reference in LSTMKernelTests, which
-/// runs whichever cell the machine uses.
+/// CPU has AVX2: the same formulas with fused multiply-adds in the exp, so a few ulps apart,
+/// forward and backward, on widths that are and are not multiples of 8, at the first, a
+/// middle and the last step, and a NaN stays a NaN. The plain reference in LSTMKernelTests
+/// checks whichever cell the machine uses.
 final class LSTMCellKernelTests: XCTestCase {
   func backends() throws -> (swift: CPUBackend, avx2: CPUBackend) {
     guard kf_lstm_cell_vectorised() != 0 else {
@@ -20,13 +20,22 @@ final class LSTMCellKernelTests: XCTestCase {
     return (swift, avx2)
   }
 
+  /// NaNs at the same places, every other value within a few ulps.
+  func assertCloseWithNaNs(
+    _ got: [Float], _ expected: [Float], _ what: String, line: UInt = #line
+  ) {
+    XCTAssertEqual(got.map(\.isNaN), expected.map(\.isNaN), "\(what): NaN positions", line: line)
+    let finite = { (v: [Float]) in v.map { $0.isNaN ? 0 : $0 } }
+    assertClose(finite(got), finite(expected), tolerance: 1e-6, what, line: line)
+  }
+
   static let shapes = [
     LSTMShape(models: 1, batch: 3, steps: 5, hidden: 13),
     LSTMShape(models: 2, batch: 2, steps: 4, hidden: 16),
     LSTMShape(models: 1, batch: 2, steps: 3, hidden: 5),
   ]
 
-  func testForwardCellIsTheSwiftCellBitForBit() throws {
+  func testForwardCellMatchesTheSwiftCell() throws {
     let (swift, avx2) = try backends()
     for shape in Self.shapes {
       for step in Set([0, shape.steps / 2, shape.steps - 1]).sorted() {
@@ -39,10 +48,10 @@ final class LSTMCellKernelTests: XCTestCase {
         let a = try LSTMKernelTests.forward(shape, step: step, state, on: swift)
         let b = try LSTMKernelTests.forward(shape, step: step, state, on: avx2)
         XCTAssertNotEqual(a.gx, state.gx, "\(what): the step must write the gates")
-        assertSame(b.gx, a.gx, "\(what): gates")
-        assertSame(b.cell, a.cell, "\(what): cell")
-        assertSame(b.hprev, a.hprev, "\(what): hprev")
-        assertSame(b.output, a.output, "\(what): output")
+        assertCloseWithNaNs(b.gx, a.gx, "\(what): gates")
+        assertCloseWithNaNs(b.cell, a.cell, "\(what): cell")
+        assertCloseWithNaNs(b.hprev, a.hprev, "\(what): hprev")
+        assertCloseWithNaNs(b.output, a.output, "\(what): output")
       }
     }
     let shape = Self.shapes[0]
@@ -52,7 +61,7 @@ final class LSTMCellKernelTests: XCTestCase {
     XCTAssertTrue(out.gx[1].isNaN, "a NaN pre-activation stays NaN through the clamp")
   }
 
-  func testBackwardCellIsTheSwiftCellBitForBit() throws {
+  func testBackwardCellMatchesTheSwiftCell() throws {
     let (swift, avx2) = try backends()
     for shape in Self.shapes {
       let steps = Array((0..<shape.steps).reversed())
@@ -61,8 +70,8 @@ final class LSTMCellKernelTests: XCTestCase {
       let a = try LSTMKernelTests.backward(shape, steps: steps, state, on: swift)
       let b = try LSTMKernelTests.backward(shape, steps: steps, state, on: avx2)
       XCTAssertNotEqual(a.dGates, state.dGates, "\(what): the walk must write dGates")
-      assertSame(b.dGates, a.dGates, "\(what): dGates")
-      assertSame(b.dCell, a.dCell, "\(what): dCell")
+      assertClose(b.dGates, a.dGates, tolerance: 1e-6, "\(what): dGates")
+      assertClose(b.dCell, a.dCell, tolerance: 1e-6, "\(what): dCell")
     }
   }
 }

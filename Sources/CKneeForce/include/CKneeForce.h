@@ -130,11 +130,17 @@ void kf_pack_b(const float *b, int ldb, int trans_b, int k, int n, float *packed
 /// `force_scalar`, for tests) a scalar loop over the same packed layout.
 void kf_gemm_packed(int m, int n, int k, const float *a, int lda, const float *packed, float *c,
                     int ldc, int accumulate, int force_scalar);
+/// C = (accumulate ? C : 0) + A1 op(B1) + A2 op(B2), both packed by `kf_pack_b` with the same
+/// N: the inner dimension in two segments from two places (the LSTM step's [x_s h_{s-1}]
+/// times [W_ih; W_hh]^T without copying the operands together). k2 = 0 is kf_gemm_packed.
+void kf_gemm_packed2(int m, int n, int k1, const float *a1, int lda1, const float *packed1,
+                     int k2, const float *a2, int lda2, const float *packed2, float *c, int ldc,
+                     int accumulate, int force_scalar);
 /// 1 when kf_gemm_packed runs the AVX2/FMA tile on this CPU.
 int kf_gemm_packed_vectorised(void);
 
 // The LSTM cell of one (direction, sequence) row, AVX2 (lstm_cell.c): the C twin of the
-// Swift rows in CPUBackend+LSTM.swift, same arithmetic and bits. Call only where
+// Swift rows in CPUBackend+LSTM.swift (same formulas, FMA in the exp). Call only where
 // kf_lstm_cell_vectorised() is 1. Forward: `gates` holds gx (4H) and is overwritten with the
 // activations i, f, g, o; c_prev and h may be NULL (first step, last step). Backward: `dact`
 // may alias `act` (each 8-lane chunk reads its four gates before writing them).
@@ -142,6 +148,11 @@ int kf_lstm_cell_vectorised(void);
 void kf_lstm_cell_forward(int hidden, float *gates, const float *rec, const float *bias_ih,
                           const float *bias_hh, const float *c_prev, float *c, float *h,
                           float *y);
+/// The fused step's cell: `pre` (4H) is x_s W_ih^T + h_{s-1} W_hh^T already summed; the
+/// biases are added and the activations written to `gates`.
+void kf_lstm_cell_forward_summed(int hidden, const float *pre, float *gates,
+                                 const float *bias_ih, const float *bias_hh, const float *c_prev,
+                                 float *c, float *h, float *y);
 void kf_lstm_cell_backward(int hidden, const float *act, const float *c, const float *c_prev,
                            const float *dy, const float *dh_rec, float *dc_state, float *dact);
 

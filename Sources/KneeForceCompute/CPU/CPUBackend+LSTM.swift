@@ -179,8 +179,8 @@ extension CPUBackend {
     }
   }
 
-  /// Host memory for packed operands (0: forward walks, 1: backward walks, 2: `packedGemm`),
-  /// grown as needed.
+  /// Host memory for packed operands (0: forward walks, 1: backward walks, 2: `packedGemm`,
+  /// 3: W_ih of the fused forward walks), grown as needed.
   func packedScratch(_ key: Int, floats: Int) -> UnsafeMutablePointer<Float> {
     if let buffer = packedRecurrent[key], buffer.count >= floats { return buffer.pointer }
     let buffer = HostBuffer(count: floats)
@@ -315,6 +315,72 @@ extension CPUBackend {
               transW: true, packed: pg, c: pgh + g * B * G)
           }
           for b in 0..<B { rows[s](g * B + b) }
+        }
+      }
+    }
+  }
+
+  /// Each group's walk multiplies `[x_s h_{s-1}]` by `[W_ih; W_hh]^T`, both packed once per
+  /// walk, into `gh` (B x 4H, in cache) and runs the cell from there: the input projection
+  /// needs no pass of its own over `gx`, whose [B][T] rows are 26 MB per layer at the reference
+  /// sizes, and the step's product has K = inputs + H instead of H. Where the AVX2 kernels are
+  /// missing it is the GEMM and the walk, as on other backends.
+  public func lstmForwardProjectedWalk(
+    shape: LSTMShape, inputs: Int, xs: BufferSlice, weightIH: BufferSlice,
+    weightHH: BufferSlice, gx: BufferSlice, gh: BufferSlice, biasIH: BufferSlice,
+    biasHH: BufferSlice, cell: BufferSlice, hprev: BufferSlice, output: BufferSlice
+  ) throws {
+    let (B, T, H, G) = (shape.batch, shape.steps, shape.hidden, shape.gates)
+    let groups = shape.groups
+    guard fusedProjection, recurrentKernel == .packed, cellKernel == .avx2 else {
+      try gemm(
+        Gemm(
+          transB: true, m: B * T, n: G, k: inputs, a: xs, lda: inputs,
+          strideA: B * T * inputs, b: weightIH, ldb: inputs, strideB: G * inputs, c: gx,
+          ldc: G, strideC: B * T * G, batch: groups))
+      try lstmForwardWalk(
+        shape: shape, weightHH: weightHH, gx: gx, gh: gh, biasIH: biasIH, biasHH: biasHH,
+        cell: cell, hprev: hprev, output: output)
+      return
+    }
+    let px = try pointer(xs, groups * B * T * inputs, "lstmForwardProjectedWalk xs")
+    let pwi = try pointer(weightIH, groups * G * inputs, "lstmForwardProjectedWalk weightIH")
+    let pwh = try pointer(weightHH, groups * G * H, "lstmForwardProjectedWalk weightHH")
+    let pgx = try pointer(gx, groups * B * T * G, "lstmForwardProjectedWalk gx")
+    let pgh = try pointer(gh, groups * B * G, "lstmForwardProjectedWalk gh")
+    let pbi = try pointer(biasIH, groups * G, "lstmForwardProjectedWalk biasIH")
+    let pbh = try pointer(biasHH, groups * G, "lstmForwardProjectedWalk biasHH")
+    let pc = try pointer(cell, groups * B * T * H, "lstmForwardProjectedWalk cell")
+    let ph = try pointer(hprev, groups * B * T * H, "lstmForwardProjectedWalk hprev")
+    let py = try pointer(output, shape.models * B * T * 2 * H, "lstmForwardProjectedWalk output")
+    gemmFLOPs += 2 * Double(B * G * groups) * (Double(T * inputs) + Double((T - 1) * H))
+    let perInput = kf_packed_floats(Int32(inputs), Int32(G))
+    let perHidden = kf_packed_floats(Int32(H), Int32(G))
+    let packedInput = packedScratch(3, floats: groups * perInput)
+    let packedHidden = packedScratch(0, floats: groups * perHidden)
+    let parts = min(threads, groups)
+    parallel(parts) { part in
+      for g in stride(from: part, to: groups, by: parts) {
+        let (m, d) = (g / 2, g % 2)
+        let wi = packedInput + g * perInput
+        let wh = packedHidden + g * perHidden
+        kf_pack_b(pwi + g * G * inputs, Int32(inputs), 1, Int32(inputs), Int32(G), wi)
+        kf_pack_b(pwh + g * G * H, Int32(H), 1, Int32(H), Int32(G), wh)
+        let pre = pgh + g * B * G
+        for s in 0..<T {
+          let t = d == 0 ? s : T - 1 - s
+          kf_gemm_packed2(
+            Int32(B), Int32(G), Int32(inputs), px + g * B * T * inputs + s * inputs,
+            Int32(T * inputs), wi, Int32(s == 0 ? 0 : H), ph + g * B * T * H + s * H,
+            Int32(T * H), wh, pre, Int32(G), 0, 0)
+          for b in 0..<B {
+            let row = (g * B + b) * T + s
+            let c = pc + row * H
+            kf_lstm_cell_forward_summed(
+              Int32(H), pre + b * G, pgx + row * G, pbi + g * G, pbh + g * G,
+              s > 0 ? c - H : nil, c, s + 1 < T ? ph + (row + 1) * H : nil,
+              py + ((m * B + b) * T + t) * 2 * H + d * H)
+          }
         }
       }
     }

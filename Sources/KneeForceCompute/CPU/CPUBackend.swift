@@ -58,13 +58,18 @@ public final class CPUBackend: ComputeBackend {
 
   /// Where the LSTM cell of a row runs: `.avx2`, the C kernel in the shim
   /// (Sources/CKneeForce/lstm_cell.c), where the CPU has AVX2/FMA, else `.swift`, the SIMD8
-  /// loops in CPUBackend+LSTM.swift. Same arithmetic, same bits (LSTMCellKernelTests).
+  /// loops in CPUBackend+LSTM.swift. Same formulas, a few ulps apart (LSTMCellKernelTests).
   public enum CellKernel: String, Sendable, CaseIterable {
     case avx2
     case swift
   }
 
   public var cellKernel = CellKernel.avx2
+
+  /// Whether `lstmForwardProjectedWalk` does the input projection inside the walk (one
+  /// product per step with K = inputs + H) rather than as one GEMM before it. Needs the packed
+  /// recurrent kernel and the AVX2 cell; KNEEFORCE_FUSED_PROJECTION=0 turns it off for A/B.
+  public var fusedProjection = true
 
   /// Whether `gemm` runs products against a weight (K <= `packedGemmMaxK`) on the packed kernel
   /// (`packedGemm`) rather than OpenBLAS.
@@ -98,6 +103,9 @@ public final class CPUBackend: ComputeBackend {
       let kernel = CellKernel(rawValue: name), kernel == .swift || kf_lstm_cell_vectorised() != 0
     {
       cellKernel = kernel
+    }
+    if ProcessInfo.processInfo.environment["KNEEFORCE_FUSED_PROJECTION"] == "0" {
+      fusedProjection = false
     }
     if ProcessInfo.processInfo.environment["KNEEFORCE_WEIGHT_GEMM"] == "blas" {
       usePackedGemm = false

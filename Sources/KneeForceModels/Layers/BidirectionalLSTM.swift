@@ -7,7 +7,8 @@ import KneeForceCompute
 /// one batch index g = 2m + d for CLBlast's strided-batched GEMM:
 ///   1. gx[g] = xs[g] W_ih[g]^T for all steps at once (one GEMM),
 ///   2. per step: gh[g] = h_{s-1}[g] W_hh[g]^T (one GEMM) and the fused cell kernel
-///      (`lstmForwardWalk`: the CPU backend walks each group on one thread),
+///      (`lstmForwardProjectedWalk`; the CPU backend walks each group on one thread and does
+///      1 and 2 as one product per step, [x_s h_{s-1}] [W_ih; W_hh]^T),
 ///   3. backward per step: the cell backward kernel and dh[g] = dGates_s[g] W_hh[g] (one GEMM)
 ///      (`lstmBackwardWalk`),
 ///   4. then dW_ih, dW_hh and the input gradient as one GEMM each over all steps.
@@ -62,13 +63,9 @@ struct BidirectionalLSTM {
     let gh = try ws.slice("\(tag).gh", groups * B * G)
     try be.bidirectionalInput(
       x, into: xs, models: shape.models, batch: B, steps: T, width: inputs)
-    try be.gemm(
-      Gemm(
-        transB: true, m: B * T, n: G, k: inputs, a: xs, lda: inputs, strideA: B * T * inputs,
-        b: p.slice(weightIH), ldb: inputs, strideB: G * inputs, c: gates, ldc: G,
-        strideC: B * T * G, batch: groups))
-    try be.lstmForwardWalk(
-      shape: shape, weightHH: p.slice(weightHH), gx: gates, gh: gh, biasIH: p.slice(biasIH),
+    try be.lstmForwardProjectedWalk(
+      shape: shape, inputs: inputs, xs: xs, weightIH: p.slice(weightIH),
+      weightHH: p.slice(weightHH), gx: gates, gh: gh, biasIH: p.slice(biasIH),
       biasHH: p.slice(biasHH), cell: cell, hprev: hprev, output: output)
     return Saved(shape: shape, xs: xs, gates: gates, cell: cell, hprev: hprev)
   }
