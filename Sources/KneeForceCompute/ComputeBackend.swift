@@ -239,10 +239,14 @@ public protocol ComputeBackend: AnyObject {
   /// activated gates in `gx` as the walk does. The default runs one GEMM over all steps and
   /// then the walk; the CPU backend multiplies each step's `[x_s h_{s-1}]` by the packed
   /// `[W_ih; W_hh]^T` inside the walk, so the pre-activations never leave the cache.
+  /// `save: false` (inference) lets a backend skip what only a backward reads: the CPU backend
+  /// then keeps the gates, cell and h of the current step in cache-sized scratch, and `gx`,
+  /// `cell` and `hprev` are left undefined; `output` is always written.
   func lstmForwardProjectedWalk(
     shape: LSTMShape, inputs: Int, xs: BufferSlice, weightIH: BufferSlice,
     weightHH: BufferSlice, gx: BufferSlice, gh: BufferSlice, biasIH: BufferSlice,
-    biasHH: BufferSlice, cell: BufferSlice, hprev: BufferSlice, output: BufferSlice) throws
+    biasHH: BufferSlice, cell: BufferSlice, hprev: BufferSlice, output: BufferSlice, save: Bool)
+    throws
   /// The whole backward recurrence, s = T-1 down to 0: `lstmBackwardStep` at each step.
   func lstmBackwardWalk(
     shape: LSTMShape, weightHH: BufferSlice, gates: BufferSlice, cell: BufferSlice,
@@ -430,7 +434,7 @@ extension ComputeBackend {
   public func lstmForwardProjectedWalk(
     shape: LSTMShape, inputs: Int, xs: BufferSlice, weightIH: BufferSlice,
     weightHH: BufferSlice, gx: BufferSlice, gh: BufferSlice, biasIH: BufferSlice,
-    biasHH: BufferSlice, cell: BufferSlice, hprev: BufferSlice, output: BufferSlice
+    biasHH: BufferSlice, cell: BufferSlice, hprev: BufferSlice, output: BufferSlice, save: Bool
   ) throws {
     let (B, T, G) = (shape.batch, shape.steps, shape.gates)
     try gemm(

@@ -220,7 +220,8 @@ public final class BiLSTMMLP: SequenceModel {
     for layer in lstm {
       let out = try ws.slice("lstm\(layer.index).out", models * rows * 2 * hidden)
       saved.append(
-        try layer.forward(parameters, ws, x: current, shape: shape, output: out))
+        try layer.forward(
+          parameters, ws, x: current, shape: shape, output: out, save: saveForBackward))
       activations.append(out)
       current = out
     }

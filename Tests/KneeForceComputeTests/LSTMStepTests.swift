@@ -127,7 +127,8 @@ final class LSTMStepTests: XCTestCase {
       (LSTMShape(models: 1, batch: 13, steps: 4, hidden: 32), 64),
       (LSTMShape(models: 1, batch: 2, steps: 1, hidden: 4), 3),
     ] {
-      func run(_ be: ComputeBackend, projected: Bool) throws -> [String: [Float]] {
+      func run(_ be: ComputeBackend, projected: Bool, save: Bool = true) throws -> [String: [Float]]
+      {
         let (B, T, H, G, groups) = (
           shape.batch, shape.steps, shape.hidden, shape.gates, shape.groups
         )
@@ -146,7 +147,7 @@ final class LSTMStepTests: XCTestCase {
           try be.lstmForwardProjectedWalk(
             shape: shape, inputs: inputs, xs: xs, weightIH: wih, weightHH: whh,
             gx: BufferSlice(gx), gh: gh, biasIH: bi, biasHH: bh, cell: BufferSlice(cell),
-            hprev: BufferSlice(hprev), output: BufferSlice(out))
+            hprev: BufferSlice(hprev), output: BufferSlice(out), save: save)
         } else {
           try be.gemm(
             Gemm(
@@ -178,6 +179,12 @@ final class LSTMStepTests: XCTestCase {
           }
           assertClose(got[tensor]!, expected, "\(tensor) on \(name), \(shape), \(inputs) inputs")
         }
+      }
+      // Without saving, the output is the same bits (the same sums, kept in scratch).
+      for (name, be) in all {
+        assertSame(
+          try run(be, projected: true, save: false)["output"]!,
+          try run(be, projected: true)["output"]!, "unsaved output on \(name), \(shape)")
       }
       // At s = 0 (h = 0) both orders give the same bits; from s = 1 on they differ.
       if CPUBackend().fusedProjection && CPUBackend().cellKernel == .avx2 && shape.steps > 1 {

@@ -180,7 +180,7 @@ extension CPUBackend {
   }
 
   /// Host memory for packed operands (0: forward walks, 1: backward walks, 2: `packedGemm`,
-  /// 3: W_ih of the fused forward walks), grown as needed.
+  /// 3: W_ih of the fused forward walks, 4: their c and h when not saving), grown as needed.
   func packedScratch(_ key: Int, floats: Int) -> UnsafeMutablePointer<Float> {
     if let buffer = packedRecurrent[key], buffer.count >= floats { return buffer.pointer }
     let buffer = HostBuffer(count: floats)
@@ -328,7 +328,7 @@ extension CPUBackend {
   public func lstmForwardProjectedWalk(
     shape: LSTMShape, inputs: Int, xs: BufferSlice, weightIH: BufferSlice,
     weightHH: BufferSlice, gx: BufferSlice, gh: BufferSlice, biasIH: BufferSlice,
-    biasHH: BufferSlice, cell: BufferSlice, hprev: BufferSlice, output: BufferSlice
+    biasHH: BufferSlice, cell: BufferSlice, hprev: BufferSlice, output: BufferSlice, save: Bool
   ) throws {
     let (B, T, H, G) = (shape.batch, shape.steps, shape.hidden, shape.gates)
     let groups = shape.groups
@@ -358,6 +358,8 @@ extension CPUBackend {
     let perHidden = kf_packed_floats(Int32(H), Int32(G))
     let packedInput = packedScratch(3, floats: groups * perInput)
     let packedHidden = packedScratch(0, floats: groups * perHidden)
+    // Without saving: per group, c and h of two steps (this one and the previous), B x H each.
+    let scratch = save ? nil : packedScratch(4, floats: groups * 4 * B * H)
     let parts = min(threads, groups)
     parallel(parts) { part in
       for g in stride(from: part, to: groups, by: parts) {
@@ -367,19 +369,32 @@ extension CPUBackend {
         kf_pack_b(pwi + g * G * inputs, Int32(inputs), 1, Int32(inputs), Int32(G), wi)
         kf_pack_b(pwh + g * G * H, Int32(H), 1, Int32(H), Int32(G), wh)
         let pre = pgh + g * B * G
+        let cells = scratch.map { $0 + g * 4 * B * H }
+        let hs = cells.map { $0 + 2 * B * H }
         for s in 0..<T {
           let t = d == 0 ? s : T - 1 - s
+          // h_{s-1}: row s of hprev when saving, else the scratch half written at s-1.
+          let (hIn, ldh) =
+            hs.map { ($0 + (s % 2) * B * H, H) } ?? (ph + g * B * T * H + s * H, T * H)
           kf_gemm_packed2(
             Int32(B), Int32(G), Int32(inputs), px + g * B * T * inputs + s * inputs,
-            Int32(T * inputs), wi, Int32(s == 0 ? 0 : H), ph + g * B * T * H + s * H,
-            Int32(T * H), wh, pre, Int32(G), 0, 0)
+            Int32(T * inputs), wi, Int32(s == 0 ? 0 : H), hIn, Int32(ldh), wh, pre, Int32(G), 0,
+            0)
           for b in 0..<B {
-            let row = (g * B + b) * T + s
-            let c = pc + row * H
-            kf_lstm_cell_forward_summed(
-              Int32(H), pre + b * G, pgx + row * G, pbi + g * G, pbh + g * G,
-              s > 0 ? c - H : nil, c, s + 1 < T ? ph + (row + 1) * H : nil,
-              py + ((m * B + b) * T + t) * 2 * H + d * H)
+            let y = py + ((m * B + b) * T + t) * 2 * H + d * H
+            if let cells, let hs {
+              let c = cells + (s % 2) * B * H + b * H
+              let cPrev = cells + ((s + 1) % 2) * B * H + b * H
+              kf_lstm_cell_forward_summed(
+                Int32(H), pre + b * G, pre + b * G, pbi + g * G, pbh + g * G,
+                s > 0 ? cPrev : nil, c, hs + ((s + 1) % 2) * B * H + b * H, y)
+            } else {
+              let row = (g * B + b) * T + s
+              let c = pc + row * H
+              kf_lstm_cell_forward_summed(
+                Int32(H), pre + b * G, pgx + row * G, pbi + g * G, pbh + g * G,
+                s > 0 ? c - H : nil, c, s + 1 < T ? ph + (row + 1) * H : nil, y)
+            }
           }
         }
       }

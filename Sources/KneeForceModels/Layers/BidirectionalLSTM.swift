@@ -47,8 +47,12 @@ struct BidirectionalLSTM {
     let hprev: BufferSlice  // [groups][B][T][H]
   }
 
+  /// `save: false` (inference, validation): the backend may leave the saved activations
+  /// unwritten; the returned `Saved` must then not reach `backward` (the model's forward state
+  /// refuses that).
   func forward(
-    _ p: ParameterStore, _ ws: Workspace, x: BufferSlice, shape: LSTMShape, output: BufferSlice
+    _ p: ParameterStore, _ ws: Workspace, x: BufferSlice, shape: LSTMShape, output: BufferSlice,
+    save: Bool = true
   ) throws -> Saved {
     let be = p.backend
     let (B, T, H, G) = (shape.batch, shape.steps, shape.hidden, shape.gates)
@@ -66,7 +70,7 @@ struct BidirectionalLSTM {
     try be.lstmForwardProjectedWalk(
       shape: shape, inputs: inputs, xs: xs, weightIH: p.slice(weightIH),
       weightHH: p.slice(weightHH), gx: gates, gh: gh, biasIH: p.slice(biasIH),
-      biasHH: p.slice(biasHH), cell: cell, hprev: hprev, output: output)
+      biasHH: p.slice(biasHH), cell: cell, hprev: hprev, output: output, save: save)
     return Saved(shape: shape, xs: xs, gates: gates, cell: cell, hprev: hprev)
   }
 
