@@ -25,9 +25,10 @@ struct BenchCommand: ParsableCommand {
 
       GFLOP/s counts the FLOPs issued through GEMM (2*m*n*k per product), counted by the \
       backend during the timed epochs; elementwise work (gates, activations, Adam) is not \
-      counted, so the figure is a slight underestimate. Peak is known for the CPU (cores x \
-      clock x 32 FLOP/cycle with AVX2 FMA, or KNEEFORCE_PEAK_GFLOPS) and for PoCL, which runs \
-      on the same cores; otherwise set KNEEFORCE_PEAK_GFLOPS.
+      counted, so the figure is a slight underestimate. Peak is measured for the CPU and for \
+      PoCL, which runs on the same cores: an AVX2 FMA loop on every thread at once for 0.3 s \
+      (the clock in /proc/cpuinfo is often the nominal one); it is printed before the table. \
+      KNEEFORCE_PEAK_GFLOPS overrides it and is the only way for a GPU.
 
       The PyTorch baseline (benchmarks/pytorch_baseline.py) uses the same defaults; \
       benchmarks/run.sh measures both in one run.
@@ -226,20 +227,26 @@ struct BenchCommand: ParsableCommand {
       "config: \(sequences) sequences x \(length) steps x \(channels) inputs, batch \(batch); "
         + "biLSTM \(layers)x\(hidden) + MLP \(widths); TCN \(levels) blocks x \(tcnChannels) ch, "
         + "kernel \(kernel); dropout \(dropout)")
-    print(
-      pad("model", 11) + pad("folds", 6) + pad("device", 34) + pad("warm-up s", 10)
-        + pad("epoch s", 9)
-        + pad("train seq/s", 12) + pad("infer seq/s", 12) + pad("GFLOP/s", 9) + "of peak")
     for selection in selections {
       let backend: ComputeBackend =
         selection == .cpu && threads != nil
         ? CPUBackend(threads: threads) : try makeBackend(selection)
       let peak = peakGFLOPS(backend)
+      if let peak {
+        print(
+          "peak of \(backend.deviceName): \(String(format: "%.0f", peak.gflops)) GFLOP/s "
+            + "(\(peak.source))")
+      }
+      print(
+        pad("model", 11) + pad("folds", 6) + pad("device", 34) + pad("warm-up s", 10)
+          + pad("epoch s", 9)
+          + pad("train seq/s", 12) + pad("infer seq/s", 12) + pad("GFLOP/s", 9) + "of peak")
       for config in configs {
         for foldCount in folds.values {
           let kind = config.model
           let r = try measure(config, backend: backend, folds: foldCount, x: x, y: y)
-          let fraction = peak.map { String(format: "%.0f%%", 100 * r.gflops / $0) } ?? "n/a"
+          let fraction =
+            peak.map { String(format: "%.0f%%", 100 * r.gflops / $0.gflops) } ?? "n/a"
           print(
             pad(kind.rawValue, 11) + pad("\(foldCount)", 6)
               + pad(String(backend.deviceName.prefix(32)), 34)
@@ -253,7 +260,8 @@ struct BenchCommand: ParsableCommand {
             "device_name": backend.deviceName, "warmup_s": r.warmup, "epoch_s": r.epochs,
             "epoch_median_s": r.epoch, "train_sequences_per_s": r.trainRate,
             "inference_s": r.inference, "inference_sequences_per_s": r.inferRate,
-            "train_gflops": r.gflops, "peak_gflops": peak as Any,
+            "train_gflops": r.gflops, "peak_gflops": peak?.gflops as Any,
+            "peak_source": peak?.source as Any,
             "train_gflop_per_epoch": r.flopsPerEpoch / 1e9,
           ])
         }
@@ -468,20 +476,24 @@ func pad(_ text: String, _ width: Int) -> String {
   text.count >= width ? text + " " : text + String(repeating: " ", count: width - text.count)
 }
 
-/// fp32 peak where it can be known: the host CPU (AVX2 FMA: 2 FMA units x 8 lanes x 2 FLOP per
-/// cycle per core) for the CPU backend and for CPU OpenCL devices such as PoCL.
-func peakGFLOPS(_ backend: ComputeBackend) -> Double? {
+/// fp32 peak where it can be known, and how it was found: for the CPU backend (and CPU
+/// OpenCL devices such as PoCL, which run on the same cores) an FMA loop run on every thread at
+/// once for 0.3 s (`kf_fma_peak_gflops`): the clock /proc/cpuinfo states is often the nominal
+/// one, not the one the cores run at. KNEEFORCE_PEAK_GFLOPS overrides it.
+func peakGFLOPS(_ backend: ComputeBackend) -> (gflops: Double, source: String)? {
   if let text = ProcessInfo.processInfo.environment["KNEEFORCE_PEAK_GFLOPS"], let v = Double(text) {
-    return v
+    return (v, "KNEEFORCE_PEAK_GFLOPS")
   }
-  if let cl = backend as? OpenCLBackend, cl.device.type != "CPU" { return nil }
-  guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else {
+  let threads: Int
+  if let cpu = backend as? CPUBackend {
+    threads = cpu.threads
+  } else if let cl = backend as? OpenCLBackend, cl.device.type == "CPU" {
+    threads = ProcessInfo.processInfo.activeProcessorCount
+  } else {
     return nil
   }
-  let mhz = info.split(separator: "\n").first { $0.hasPrefix("cpu MHz") }
-    .flatMap { $0.split(separator: ":").last }
-    .flatMap { Double($0.trimmingCharacters(in: .whitespaces)) }
-  guard let mhz, info.contains(" fma ") || info.contains(" fma\n") else { return nil }
-  let cores = Double(ProcessInfo.processInfo.activeProcessorCount)
-  return cores * mhz / 1000 * 32
+  guard let total = CPUBackend.measuredPeakGFLOPS(threads: threads, seconds: 0.3) else {
+    return nil
+  }
+  return (total, "measured: AVX2 FMA loop on \(threads) threads")
 }

@@ -156,6 +156,10 @@ void kf_lstm_cell_forward_summed(int hidden, const float *pre, float *gates,
 void kf_lstm_cell_backward(int hidden, const float *act, const float *c, const float *c_prev,
                            const float *dy, const float *dh_rec, float *dc_state, float *dact);
 
+/// GFLOP/s of AVX2 FMAs on the calling thread, measured for about `seconds` (fma_peak.c);
+/// 0 where there is no AVX2/FMA.
+double kf_fma_peak_gflops(double seconds);
+
 /// OpenBLAS's own queries, declared here so Swift can report the CPU backend honestly.
 const char *kf_blas_config(void);
 void kf_blas_set_threads(int n);

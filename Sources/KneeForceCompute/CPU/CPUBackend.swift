@@ -119,6 +119,19 @@ public final class CPUBackend: ComputeBackend {
     kf_blas_config().map { String(cString: $0) } ?? "unknown BLAS"
   }
 
+  /// fp32 GFLOP/s of `threads` threads running AVX2 FMA chains at once for `seconds`
+  /// (Sources/CKneeForce/fma_peak.c), or nil without AVX2/FMA: the peak `kneeforce bench`
+  /// quotes, measured because the clock /proc/cpuinfo states is often the nominal one.
+  public static func measuredPeakGFLOPS(threads: Int, seconds: Double) -> Double? {
+    let rates = UnsafeMutableBufferPointer<Double>.allocate(capacity: max(threads, 1))
+    defer { rates.deallocate() }
+    DispatchQueue.concurrentPerform(iterations: max(threads, 1)) {
+      rates[$0] = kf_fma_peak_gflops(seconds)
+    }
+    let total = rates.reduce(0, +)
+    return total > 0 ? total : nil
+  }
+
   public static var blasDescription: String {
     "\(blasName); CPU backend threads: \(ProcessInfo.processInfo.activeProcessorCount)"
   }
@@ -231,7 +244,11 @@ public final class CPUBackend: ComputeBackend {
 /// (dy^T x, K = B*T in the thousands) 16-row blocks ran at 59 GFLOP/s per core and 128-row
 /// blocks at 88 (benchmarks/RESULTS.md).
 public struct GemmBlocking: Equatable {
-  public static let maxParts = 4
+  /// 4 by default; KNEEFORCE_GEMM_PARTS sets it for A/B measurements (benchmarks/RESULTS.md).
+  public static let maxParts: Int = {
+    let text = ProcessInfo.processInfo.environment["KNEEFORCE_GEMM_PARTS"] ?? ""
+    return Int(text).map { min(max($0, 1), 64) } ?? 4
+  }()
   public let splitRows: Bool
   public let chunk: Int
   public let parts: Int
