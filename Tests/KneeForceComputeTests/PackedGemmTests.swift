@@ -24,12 +24,15 @@ final class PackedGemmTests: XCTestCase {
   }
 
   func testPackedGemmMatchesReference() {
-    // Row counts around the 6-row tile, column counts around the 16-column panel, leading
-    // dimensions wider than the operands (as the LSTM's strided rows are).
-    for (m, n, k) in [(1, 1, 1), (5, 20, 5), (6, 16, 7), (7, 33, 13), (13, 64, 128), (64, 5, 20)] {
+    // Row counts around the 6- and 8-row tiles, column counts around the 16-column panel and
+    // the 32-column AVX-512 tile, leading dimensions wider than the operands (as the LSTM's
+    // strided rows are); scalar 0 is the best tile here, 1 the scalar loop, 2 at most AVX2.
+    for (m, n, k) in [
+      (1, 1, 1), (5, 20, 5), (6, 16, 7), (7, 33, 13), (9, 48, 3), (13, 64, 128), (64, 5, 20),
+    ] {
       for transB in [false, true] {
         for accumulate in [false, true] {
-          for scalar: Int32 in [0, 1] {
+          for scalar: Int32 in [0, 1, 2] {
             let (lda, ldc) = (k + 3, n + 2)
             let ldb = transB ? k + 1 : n + 1
             let a = randoms(m * lda, seed: 1)
@@ -52,6 +55,38 @@ final class PackedGemmTests: XCTestCase {
     let cpuinfo = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
     if cpuinfo.contains(" avx2") && cpuinfo.contains(" fma") {
       XCTAssertEqual(kf_gemm_packed_vectorised(), 1, "the CPU has AVX2 and FMA")
+    }
+  }
+
+  /// The AVX-512 tile and the AVX2 tile give the same bits (each element one FMA chain over
+  /// k), for one and two segments, storing and accumulating, odd shapes.
+  func testEveryVectorTileGivesTheSameBits() throws {
+    guard kf_gemm_packed_vectorised() == 1 else { throw XCTSkip("no AVX2/FMA on this CPU") }
+    if kf_gemm_packed_rows() != 8 {
+      print("PackedGemmTests: no AVX-512 here, the comparison runs AVX2 against itself")
+    }
+    for (m, n, k1, k2) in [(1, 1, 1, 0), (9, 48, 3, 5), (32, 256, 16, 64), (13, 37, 29, 11)] {
+      for accumulate: Int32 in [0, 1] {
+        let a1 = randoms(m * k1, seed: 5)
+        let a2 = randoms(m * max(k2, 1), seed: 6)
+        var p1 = [Float](repeating: .nan, count: kf_packed_floats(Int32(k1), Int32(n)))
+        var p2 = [Float](repeating: .nan, count: kf_packed_floats(Int32(max(k2, 1)), Int32(n)))
+        kf_pack_b(randoms(n * k1, seed: 7), Int32(k1), 1, Int32(k1), Int32(n), &p1)
+        kf_pack_b(
+          randoms(n * max(k2, 1), seed: 8), Int32(max(k2, 1)), 1, Int32(max(k2, 1)), Int32(n), &p2)
+        let start = randoms(m * n, seed: 9)
+        var best = start
+        var avx2 = start
+        for (force, out) in [(Int32(0), 0), (2, 1)] {
+          var c = start
+          kf_gemm_packed2(
+            Int32(m), Int32(n), Int32(k1), a1, Int32(k1), p1, Int32(k2), a2, Int32(max(k2, 1)), p2,
+            &c, Int32(n), accumulate, force)
+          if out == 0 { best = c } else { avx2 = c }
+        }
+        XCTAssertNotEqual(best, start, "the product must be written")
+        assertSame(best, avx2, "m=\(m) n=\(n) k=\(k1)+\(k2) accumulate=\(accumulate)")
+      }
     }
   }
 

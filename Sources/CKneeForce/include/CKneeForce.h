@@ -126,8 +126,9 @@ size_t kf_packed_floats(int k, int n);
 /// Packs op(B): `trans_b` 0 reads B[k][n] at `b[k * ldb + n]`, 1 reads it at `b[n * ldb + k]`.
 void kf_pack_b(const float *b, int ldb, int trans_b, int k, int n, float *packed);
 /// C[m][n] = (accumulate ? C : 0) + A[m][k] op(B), A and C row-major with leading dimensions
-/// lda and ldc. An AVX2/FMA 6 x 16 register tile where the CPU has them, otherwise (or with
-/// `force_scalar`, for tests) a scalar loop over the same packed layout.
+/// lda and ldc. An AVX-512 8 x 32 or AVX2/FMA 6 x 16 register tile where the CPU has them
+/// (the same bits: each element is one FMA chain over k), otherwise a scalar loop over the
+/// same packed layout. `force_scalar` (for tests): 1 the scalar loop, 2 at most AVX2.
 void kf_gemm_packed(int m, int n, int k, const float *a, int lda, const float *packed, float *c,
                     int ldc, int accumulate, int force_scalar);
 /// C = (accumulate ? C : 0) + A1 op(B1) + A2 op(B2), both packed by `kf_pack_b` with the same
@@ -136,6 +137,9 @@ void kf_gemm_packed(int m, int n, int k, const float *a, int lda, const float *p
 void kf_gemm_packed2(int m, int n, int k1, const float *a1, int lda1, const float *packed1,
                      int k2, const float *a2, int lda2, const float *packed2, float *c, int ldc,
                      int accumulate, int force_scalar);
+/// Rows of the register tile kf_gemm_packed runs here (8 with AVX-512, else 6): callers that
+/// cut M across threads cut it in multiples of this.
+int kf_gemm_packed_rows(void);
 /// 1 when kf_gemm_packed runs the AVX2/FMA tile on this CPU.
 int kf_gemm_packed_vectorised(void);
 

@@ -285,9 +285,10 @@ extension CPUBackend {
         b + i * g.strideB, Int32(g.ldb), g.transB ? 1 : 0, Int32(g.k), Int32(g.n),
         packed + i * perItem)
     }
-    // Row blocks of 6 (the kernel's tile), one contiguous range per thread and item.
+    // Whole register tiles (6 or 8 rows), one contiguous range per thread and item.
     let parts = threads
-    let chunk = ((g.m + parts - 1) / parts + 5) / 6 * 6
+    let tile = Int(kf_gemm_packed_rows())
+    let chunk = ((g.m + parts - 1) / parts + tile - 1) / tile * tile
     parallel(parts * g.batch) { job in
       let (i, part) = (job / parts, job % parts)
       let lo = min(part * chunk, g.m)
