@@ -1,4 +1,4 @@
-// The LSTM cell of one (direction, sequence) row as an AVX2 kernel: the C twin of
+// The LSTM cell of one (direction, sequence) row as an AVX2 / AVX-512 kernel: the C twin of
 // `gatesForwardRow` / `gatesBackwardRow` in Sources/KneeForceCompute/CPU/CPUBackend+LSTM.swift
 // (the portable Swift loops, which run where AVX2 is missing) and of
 // Kernels/lstm_gates_forward.cl / lstm_gates_backward.cl. The formulas are the Swift loops'
@@ -11,6 +11,7 @@
 
 #if defined(__x86_64__)
 #include <immintrin.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define KF_TARGET __attribute__((target("avx2,fma")))
@@ -141,6 +142,119 @@ KF_TARGET static void kf_lstm_cell_backward_avx2(int H, const float *act, const 
   if (j < H) kf_cell_backward_chunk(H, j, H - j, act, c, c_prev, dy, dh_rec, dc_state, dact);
 }
 
+// The same cell sixteen lanes at a time (AVX-512; lanes are independent, so the same bits as
+// the AVX2 code): where 512-bit operations are split in two (AMD Zen 4) the exp chain still ran
+// 1.35x faster per float (fewer instructions), and masked loads make the tail free.
+#define KF_T512 __attribute__((target("avx512f")))
+
+KF_T512 static inline __m512 kf_exp16(__m512 x) {
+  x = _mm512_min_ps(_mm512_set1_ps(88.3f), x);
+  x = _mm512_max_ps(_mm512_set1_ps(-87.3f), x);
+  const __m512 magic = _mm512_set1_ps(12582912.0f);
+  const __m512 shifted = _mm512_fmadd_ps(x, _mm512_set1_ps(1.44269504f), magic);
+  const __m512 n = _mm512_sub_ps(shifted, magic);
+  __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
+  r = _mm512_fmadd_ps(n, _mm512_set1_ps(2.1219444e-4f), r);
+  __m512 p = _mm512_set1_ps(1.98756915e-4f);
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.39819995e-3f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519e-3f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665796e-2f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.66666655e-1f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001e-1f));
+  p = _mm512_add_ps(_mm512_fmadd_ps(_mm512_mul_ps(p, r), r, r), _mm512_set1_ps(1));
+  const __m512i e = _mm512_slli_epi32(
+      _mm512_add_epi32(_mm512_castps_si512(shifted), _mm512_set1_epi32(127 - 0x4B400000)), 23);
+  return _mm512_mul_ps(p, _mm512_castsi512_ps(e));
+}
+
+KF_T512 static inline __m512 kf_sigmoid16(__m512 x) {
+  const __m512 one = _mm512_set1_ps(1);
+  const __m512 neg = _mm512_castsi512_ps(
+      _mm512_xor_si512(_mm512_castps_si512(x), _mm512_set1_epi32((int)0x80000000u)));
+  return _mm512_div_ps(one, _mm512_add_ps(one, kf_exp16(neg)));
+}
+
+KF_T512 static inline __m512 kf_tanh16(__m512 x) {
+  const __m512 one = _mm512_set1_ps(1);
+  return _mm512_sub_ps(
+      one, _mm512_div_ps(_mm512_set1_ps(2), _mm512_add_ps(kf_exp16(_mm512_add_ps(x, x)), one)));
+}
+
+KF_T512 static void kf_lstm_cell_forward_avx512(int H, const float *src, const float *rec,
+                                                float *dst, const float *bias_ih,
+                                                const float *bias_hh, const float *c_prev,
+                                                float *c, float *h, float *y) {
+  for (int j = 0; j < H; j += 16) {
+    const __mmask16 k = (__mmask16)(H - j >= 16 ? 0xFFFFu : (1u << (H - j)) - 1u);
+    __m512 pre[4];
+    for (int q = 0; q < 4; q++) {
+      const int o = q * H + j;
+      __m512 v = _mm512_maskz_loadu_ps(k, src + o);
+      if (rec) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(k, rec + o));
+      pre[q] = _mm512_add_ps(_mm512_add_ps(v, _mm512_maskz_loadu_ps(k, bias_ih + o)),
+                             _mm512_maskz_loadu_ps(k, bias_hh + o));
+    }
+    const __m512 i = kf_sigmoid16(pre[0]);
+    const __m512 f = kf_sigmoid16(pre[1]);
+    const __m512 g = kf_tanh16(pre[2]);
+    const __m512 o = kf_sigmoid16(pre[3]);
+    _mm512_mask_storeu_ps(dst + j, k, i);
+    _mm512_mask_storeu_ps(dst + H + j, k, f);
+    _mm512_mask_storeu_ps(dst + 2 * H + j, k, g);
+    _mm512_mask_storeu_ps(dst + 3 * H + j, k, o);
+    const __m512 cp = c_prev ? _mm512_maskz_loadu_ps(k, c_prev + j) : _mm512_setzero_ps();
+    const __m512 cn = _mm512_add_ps(_mm512_mul_ps(f, cp), _mm512_mul_ps(i, g));
+    const __m512 hn = _mm512_mul_ps(o, kf_tanh16(cn));
+    _mm512_mask_storeu_ps(c + j, k, cn);
+    if (h) _mm512_mask_storeu_ps(h + j, k, hn);
+    _mm512_mask_storeu_ps(y + j, k, hn);
+  }
+}
+
+KF_T512 static void kf_lstm_cell_backward_avx512(int H, const float *act, const float *c,
+                                                 const float *c_prev, const float *dy,
+                                                 const float *dh_rec, float *dc_state,
+                                                 float *dact) {
+  const __m512 one = _mm512_set1_ps(1);
+  for (int j = 0; j < H; j += 16) {
+    const __mmask16 k = (__mmask16)(H - j >= 16 ? 0xFFFFu : (1u << (H - j)) - 1u);
+    const __m512 i = _mm512_maskz_loadu_ps(k, act + j);
+    const __m512 f = _mm512_maskz_loadu_ps(k, act + H + j);
+    const __m512 g = _mm512_maskz_loadu_ps(k, act + 2 * H + j);
+    const __m512 o = _mm512_maskz_loadu_ps(k, act + 3 * H + j);
+    const __m512 cp = c_prev ? _mm512_maskz_loadu_ps(k, c_prev + j) : _mm512_setzero_ps();
+    const __m512 tc = kf_tanh16(_mm512_maskz_loadu_ps(k, c + j));
+    const __m512 dh =
+        _mm512_add_ps(_mm512_maskz_loadu_ps(k, dy + j), _mm512_maskz_loadu_ps(k, dh_rec + j));
+    const __m512 dc = _mm512_add_ps(
+        _mm512_maskz_loadu_ps(k, dc_state + j),
+        _mm512_mul_ps(_mm512_mul_ps(dh, o), _mm512_sub_ps(one, _mm512_mul_ps(tc, tc))));
+    _mm512_mask_storeu_ps(dc_state + j, k, _mm512_mul_ps(dc, f));
+    _mm512_mask_storeu_ps(
+        dact + j, k, _mm512_mul_ps(_mm512_mul_ps(_mm512_mul_ps(dc, g), i), _mm512_sub_ps(one, i)));
+    _mm512_mask_storeu_ps(
+        dact + H + j, k,
+        _mm512_mul_ps(_mm512_mul_ps(_mm512_mul_ps(dc, cp), f), _mm512_sub_ps(one, f)));
+    _mm512_mask_storeu_ps(
+        dact + 2 * H + j, k,
+        _mm512_mul_ps(_mm512_mul_ps(dc, i), _mm512_sub_ps(one, _mm512_mul_ps(g, g))));
+    _mm512_mask_storeu_ps(
+        dact + 3 * H + j, k,
+        _mm512_mul_ps(_mm512_mul_ps(_mm512_mul_ps(dh, tc), o), _mm512_sub_ps(one, o)));
+  }
+}
+
+// AVX-512 where the CPU has it, unless KNEEFORCE_AVX512=0 (as for the packed GEMM).
+static int kf_cell_avx512(void) {
+  static int cached = -1;
+  if (cached < 0) {
+    __builtin_cpu_init();
+    const char *off = getenv("KNEEFORCE_AVX512");
+    cached = __builtin_cpu_supports("avx512f") && !(off && strcmp(off, "0") == 0);
+  }
+  return cached;
+}
+
 int kf_lstm_cell_vectorised(void) {
   __builtin_cpu_init();
   return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
@@ -149,17 +263,29 @@ int kf_lstm_cell_vectorised(void) {
 KF_TARGET void kf_lstm_cell_forward(int hidden, float *gates, const float *rec,
                                     const float *bias_ih, const float *bias_hh,
                                     const float *c_prev, float *c, float *h, float *y) {
+  if (kf_cell_avx512()) {
+    kf_lstm_cell_forward_avx512(hidden, gates, rec, gates, bias_ih, bias_hh, c_prev, c, h, y);
+    return;
+  }
   kf_lstm_cell_forward_avx2(hidden, gates, rec, gates, bias_ih, bias_hh, c_prev, c, h, y);
 }
 
 KF_TARGET void kf_lstm_cell_forward_summed(int hidden, const float *pre, float *gates,
                                            const float *bias_ih, const float *bias_hh,
                                            const float *c_prev, float *c, float *h, float *y) {
+  if (kf_cell_avx512()) {
+    kf_lstm_cell_forward_avx512(hidden, pre, NULL, gates, bias_ih, bias_hh, c_prev, c, h, y);
+    return;
+  }
   kf_lstm_cell_forward_avx2(hidden, pre, NULL, gates, bias_ih, bias_hh, c_prev, c, h, y);
 }
 
 void kf_lstm_cell_backward(int hidden, const float *act, const float *c, const float *c_prev,
                            const float *dy, const float *dh_rec, float *dc_state, float *dact) {
+  if (kf_cell_avx512()) {
+    kf_lstm_cell_backward_avx512(hidden, act, c, c_prev, dy, dh_rec, dc_state, dact);
+    return;
+  }
   kf_lstm_cell_backward_avx2(hidden, act, c, c_prev, dy, dh_rec, dc_state, dact);
 }
 

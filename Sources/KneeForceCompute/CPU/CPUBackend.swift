@@ -57,7 +57,8 @@ public final class CPUBackend: ComputeBackend {
   public var recurrentKernel = RecurrentKernel.packed
 
   /// Where the LSTM cell of a row runs: `.avx2`, the C kernel in the shim
-  /// (Sources/CKneeForce/lstm_cell.c), where the CPU has AVX2/FMA, else `.swift`, the SIMD8
+  /// (Sources/CKneeForce/lstm_cell.c; 16 lanes where the CPU has AVX-512, unless
+  /// KNEEFORCE_AVX512=0), where the CPU has AVX2/FMA, else `.swift`, the SIMD8
   /// loops in CPUBackend+LSTM.swift. Same formulas, a few ulps apart (LSTMCellKernelTests).
   public enum CellKernel: String, Sendable, CaseIterable {
     case avx2
