@@ -195,4 +195,47 @@ final class LSTMStepTests: XCTestCase {
       }
     }
   }
+
+  /// The backward walk with the bias gradient summed on the way (the CPU backend adds each row
+  /// as it is written) against the walk and then `sumRows`, on every backend; the same dGates.
+  func testBackwardWalkSumsTheBiasGradient() throws {
+    for shape in [
+      LSTMShape(models: 1, batch: 3, steps: 5, hidden: 5),
+      LSTMShape(models: 2, batch: 8, steps: 6, hidden: 16),
+    ] {
+      let (B, T, H, G, groups) = (shape.batch, shape.steps, shape.hidden, shape.gates, shape.groups)
+      try forEachBackend { be in
+        func run(fused: Bool) throws -> (dGates: [Float], dBias: [Float]) {
+          var rng = SplitMix64(seed: 40)
+          let gates = (0..<(groups * B * T * G)).map { _ in rng.nextFloat(in: 0.05...0.95) }
+          let act = BufferSlice(try be.makeBuffer(gates))
+          let cell = BufferSlice(try be.makeBuffer(randoms(groups * B * T * H, seed: 41)))
+          let dy = BufferSlice(try be.makeBuffer(randoms(shape.models * B * T * 2 * H, seed: 42)))
+          let w = BufferSlice(try be.makeBuffer(randoms(groups * G * H, seed: 43, in: -0.5...0.5)))
+          let dh = BufferSlice(try be.makeBuffer(count: groups * B * H))
+          let dc = BufferSlice(try be.makeBuffer(count: groups * B * H))
+          let dGates = try be.makeBuffer(count: groups * B * T * G)
+          let dBias = try be.makeBuffer(randoms(groups * G, seed: 44))
+          if fused {
+            try be.lstmBackwardWalkWithBiasGradient(
+              shape: shape, weightHH: w, gates: act, cell: cell, dOutput: dy, dhRecurrent: dh,
+              dCell: dc, dGates: BufferSlice(dGates), dBias: BufferSlice(dBias))
+          } else {
+            try be.lstmBackwardWalk(
+              shape: shape, weightHH: w, gates: act, cell: cell, dOutput: dy, dhRecurrent: dh,
+              dCell: dc, dGates: BufferSlice(dGates))
+            try be.sumRows(
+              BufferSlice(dGates), into: BufferSlice(dBias), rows: B * T, cols: G,
+              models: groups, accumulate: false)
+          }
+          return (try be.download(dGates), try be.download(dBias))
+        }
+        let fused = try run(fused: true)
+        let plain = try run(fused: false)
+        assertSame(fused.dGates, plain.dGates, "dGates on \(be.tag), \(shape)")
+        XCTAssertTrue(plain.dBias.contains { $0 != 0 }, "the bias gradient must be written")
+        assertClose(fused.dBias, plain.dBias, "dBias on \(be.tag), \(shape)")
+      }
+    }
+  }
 }

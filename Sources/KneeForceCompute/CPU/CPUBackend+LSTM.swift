@@ -405,6 +405,28 @@ extension CPUBackend {
     shape: LSTMShape, weightHH: BufferSlice, gates: BufferSlice, cell: BufferSlice,
     dOutput: BufferSlice, dhRecurrent: BufferSlice, dCell: BufferSlice, dGates: BufferSlice
   ) throws {
+    try backwardWalk(
+      shape: shape, weightHH: weightHH, gates: gates, cell: cell, dOutput: dOutput,
+      dhRecurrent: dhRecurrent, dCell: dCell, dGates: dGates, dBias: nil)
+  }
+
+  /// Each row of dGates is added to its group's bias gradient right after the cell writes it
+  /// (s from T-1 down, sequences in order), while it is in L1.
+  public func lstmBackwardWalkWithBiasGradient(
+    shape: LSTMShape, weightHH: BufferSlice, gates: BufferSlice, cell: BufferSlice,
+    dOutput: BufferSlice, dhRecurrent: BufferSlice, dCell: BufferSlice, dGates: BufferSlice,
+    dBias: BufferSlice
+  ) throws {
+    try backwardWalk(
+      shape: shape, weightHH: weightHH, gates: gates, cell: cell, dOutput: dOutput,
+      dhRecurrent: dhRecurrent, dCell: dCell, dGates: dGates, dBias: dBias)
+  }
+
+  func backwardWalk(
+    shape: LSTMShape, weightHH: BufferSlice, gates: BufferSlice, cell: BufferSlice,
+    dOutput: BufferSlice, dhRecurrent: BufferSlice, dCell: BufferSlice, dGates: BufferSlice,
+    dBias: BufferSlice?
+  ) throws {
     let (B, T, H, G) = (shape.batch, shape.steps, shape.hidden, shape.gates)
     let groups = shape.groups
     let rows = try (0..<T).map { s in
@@ -415,6 +437,7 @@ extension CPUBackend {
     let pw = try pointer(weightHH, groups * G * H, "lstmBackwardWalk weightHH")
     let pdg = try pointer(dGates, groups * B * T * G, "lstmBackwardWalk dGates")
     let pdh = try pointer(dhRecurrent, groups * B * H, "lstmBackwardWalk dhRecurrent")
+    let pdb = try dBias.map { try pointer($0, groups * G, "lstmBackwardWalk dBias") }
     gemmFLOPs += 2 * Double(B * G * H * groups) * Double(T - 1)
     let perGroup = kf_packed_floats(Int32(G), Int32(H))
     let packed = packedScratch(1, floats: groups * perGroup)
@@ -422,9 +445,20 @@ extension CPUBackend {
       for g in stride(from: part, to: groups, by: min(threads, groups)) {
         let wg = pw + g * G * H
         let pg = packed + g * perGroup
+        let bias = pdb.map { $0 + g * G }
+        bias?.update(repeating: 0, count: G)
         if recurrentKernel != .blas { kf_pack_b(wg, Int32(H), 0, Int32(G), Int32(H), pg) }
         for s in stride(from: T - 1, through: 0, by: -1) {
-          for b in 0..<B { rows[s](g * B + b) }
+          for b in 0..<B {
+            rows[s](g * B + b)
+            if let bias {
+              let row = pdg + ((g * B + b) * T + s) * G
+              for j in stride(from: 0, to: G, by: 8) {
+                let n = min(8, G - j)
+                bias.store8(bias.load8(j, n) + row.load8(j, n), j, n)
+              }
+            }
+          }
           if s > 0 {
             recurrentProduct(
               rows: B, n: H, k: G, a: pdg + g * B * T * G + s * G, lda: T * G, w: wg,

@@ -10,7 +10,8 @@ import KneeForceCompute
 ///      (`lstmForwardProjectedWalk`; the CPU backend walks each group on one thread and does
 ///      1 and 2 as one product per step, [x_s h_{s-1}] [W_ih; W_hh]^T),
 ///   3. backward per step: the cell backward kernel and dh[g] = dGates_s[g] W_hh[g] (one GEMM)
-///      (`lstmBackwardWalk`),
+///      (`lstmBackwardWalkWithBiasGradient`, which also sums the bias gradient; the CPU
+///      backend adds each row of dGates as it is written),
 ///   4. then dW_ih, dW_hh and the input gradient as one GEMM each over all steps.
 /// Kernels: Kernels/lstm_gates_forward.cl, Kernels/lstm_gates_backward.cl; CPU twins in
 /// Sources/KneeForceCompute/CPU/CPUBackend+LSTM.swift.
@@ -90,9 +91,10 @@ struct BidirectionalLSTM {
     let dCell = try ws.slice("\(tag).dcell", groups * B * H)
     try be.fill(dhRec, count: groups * B * H, value: 0)
     try be.fill(dCell, count: groups * B * H, value: 0)
-    try be.lstmBackwardWalk(
+    try be.lstmBackwardWalkWithBiasGradient(
       shape: shape, weightHH: p.slice(weightHH), gates: saved.gates, cell: saved.cell,
-      dOutput: dOutput, dhRecurrent: dhRec, dCell: dCell, dGates: dGates)
+      dOutput: dOutput, dhRecurrent: dhRec, dCell: dCell, dGates: dGates,
+      dBias: p.gradient(biasIH))
     // dW_hh = sum_s dGates_s^T h_{s-1}; dW_ih = sum_s dGates_s^T x_s: one GEMM each.
     try be.gemm(
       Gemm(
@@ -104,8 +106,6 @@ struct BidirectionalLSTM {
         transA: true, m: G, n: inputs, k: B * T, a: dGates, lda: G, strideA: B * T * G,
         b: saved.xs, ldb: inputs, strideB: B * T * inputs, c: p.gradient(weightIH),
         ldc: inputs, strideC: G * inputs, batch: groups))
-    try be.sumRows(
-      dGates, into: p.gradient(biasIH), rows: B * T, cols: G, models: groups, accumulate: false)
     try be.copy(from: p.gradient(biasIH), to: p.gradient(biasHH), count: groups * G)
     if let dx {
       let dxs = try ws.slice("\(tag).dxs", groups * B * T * inputs)
