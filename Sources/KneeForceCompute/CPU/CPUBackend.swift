@@ -76,9 +76,11 @@ public final class CPUBackend: ComputeBackend {
   /// (`packedGemm`) rather than OpenBLAS.
   public var usePackedGemm = true
 
-  /// The longest inner dimension `packedGemm` takes: up to 256 it measured faster than
-  /// OpenBLAS on every product of the two models (benchmarks/RESULTS.md, micro-benchmarks).
-  public var packedGemmMaxK = 256
+  /// The longest inner dimension `packedGemm` takes: up to 256 the AVX2 tile measured faster
+  /// than OpenBLAS on every product of the two models, and the AVX-512 tile up to 512 (the
+  /// biLSTM's layer-1 input gradient, K = 4H = 512: 107 vs 94 GFLOP/s per core including the
+  /// packing; benchmarks/RESULTS.md). KNEEFORCE_PACKED_MAX_K sets it for A/B measurements.
+  public var packedGemmMaxK = kf_gemm_packed_rows() == 8 ? 512 : 256
 
   /// W_hh of every group packed for `kf_gemm_packed`, one buffer for forward walks and one for
   /// backward walks (each walk packs at its first step: s = 0 forward, s = T-1 backward), and
@@ -104,6 +106,9 @@ public final class CPUBackend: ComputeBackend {
       let kernel = CellKernel(rawValue: name), kernel == .swift || kf_lstm_cell_vectorised() != 0
     {
       cellKernel = kernel
+    }
+    if let text = ProcessInfo.processInfo.environment["KNEEFORCE_PACKED_MAX_K"], let k = Int(text) {
+      packedGemmMaxK = k
     }
     if ProcessInfo.processInfo.environment["KNEEFORCE_FUSED_PROJECTION"] == "0" {
       fusedProjection = false
