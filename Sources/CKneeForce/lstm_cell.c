@@ -244,15 +244,23 @@ KF_T512 static void kf_lstm_cell_backward_avx512(int H, const float *act, const 
   }
 }
 
-// AVX-512 where the CPU has it, unless KNEEFORCE_AVX512=0 (as for the packed GEMM).
+// AVX-512 where the CPU has it, unless KNEEFORCE_AVX512=0 (as for the packed GEMM) or a test
+// asked for the AVX2 cell (kf_lstm_cell_use_avx512).
+static int kf_cell_avx512_state = -1;
+
 static int kf_cell_avx512(void) {
-  static int cached = -1;
-  if (cached < 0) {
+  if (kf_cell_avx512_state < 0) {
     __builtin_cpu_init();
     const char *off = getenv("KNEEFORCE_AVX512");
-    cached = __builtin_cpu_supports("avx512f") && !(off && strcmp(off, "0") == 0);
+    kf_cell_avx512_state = __builtin_cpu_supports("avx512f") && !(off && strcmp(off, "0") == 0);
   }
-  return cached;
+  return kf_cell_avx512_state;
+}
+
+int kf_lstm_cell_use_avx512(int on) {
+  __builtin_cpu_init();
+  kf_cell_avx512_state = on && __builtin_cpu_supports("avx512f");
+  return kf_cell_avx512_state;
 }
 
 int kf_lstm_cell_vectorised(void) {
@@ -291,6 +299,11 @@ void kf_lstm_cell_backward(int hidden, const float *act, const float *c, const f
 
 #else
 int kf_lstm_cell_vectorised(void) { return 0; }
+
+int kf_lstm_cell_use_avx512(int on) {
+  (void)on;
+  return 0;
+}
 
 void kf_lstm_cell_forward(int hidden, float *gates, const float *rec, const float *bias_ih,
                           const float *bias_hh, const float *c_prev, float *c, float *h,

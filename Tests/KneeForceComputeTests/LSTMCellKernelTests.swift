@@ -3,8 +3,8 @@ import Foundation
 import KneeForceCompute
 import XCTest
 
-/// The C cell (Sources/CKneeForce/lstm_cell.c) against the Swift rows it replaces where the
-/// CPU has AVX2: the same formulas with fused multiply-adds in the exp, so a few ulps apart,
+/// The C cell (Sources/CKneeForce/lstm_cell.c), its AVX2 and (where the CPU has it) AVX-512
+/// variant, against the Swift rows it replaces where the CPU has AVX2: the same formulas with fused multiply-adds in the exp, so a few ulps apart,
 /// forward and backward, on widths that are and are not multiples of 8, at the first, a
 /// middle and the last step, and a NaN stays a NaN. The plain reference in LSTMKernelTests
 /// checks whichever cell the machine uses.
@@ -35,7 +35,23 @@ final class LSTMCellKernelTests: XCTestCase {
     LSTMShape(models: 1, batch: 2, steps: 3, hidden: 5),
   ]
 
+  /// Runs `body` with the AVX2 cell and, where the CPU has it, the AVX-512 cell.
+  func forEachVectorCell(_ body: (String) throws -> Void) rethrows {
+    defer { _ = kf_lstm_cell_use_avx512(1) }
+    for avx512: Int32 in [0, 1] where kf_lstm_cell_use_avx512(avx512) == avx512 {
+      try body(avx512 == 1 ? "AVX-512" : "AVX2")
+    }
+  }
+
   func testForwardCellMatchesTheSwiftCell() throws {
+    try forEachVectorCell { try forwardCellMatches($0) }
+  }
+
+  func testBackwardCellMatchesTheSwiftCell() throws {
+    try forEachVectorCell { try backwardCellMatches($0) }
+  }
+
+  func forwardCellMatches(_ isa: String) throws {
     let (swift, avx2) = try backends()
     for shape in Self.shapes {
       for step in Set([0, shape.steps / 2, shape.steps - 1]).sorted() {
@@ -44,7 +60,7 @@ final class LSTMCellKernelTests: XCTestCase {
         state.gx[0] = 120
         state.gx[1] = -120
         state.gx[shape.gates * shape.steps + 2] = Float.nan
-        let what = "forward H=\(shape.hidden) models=\(shape.models) s=\(step)"
+        let what = "\(isa) forward H=\(shape.hidden) models=\(shape.models) s=\(step)"
         let a = try LSTMKernelTests.forward(shape, step: step, state, on: swift)
         let b = try LSTMKernelTests.forward(shape, step: step, state, on: avx2)
         XCTAssertNotEqual(a.gx, state.gx, "\(what): the step must write the gates")
@@ -61,12 +77,12 @@ final class LSTMCellKernelTests: XCTestCase {
     XCTAssertTrue(out.gx[1].isNaN, "a NaN pre-activation stays NaN through the clamp")
   }
 
-  func testBackwardCellMatchesTheSwiftCell() throws {
+  func backwardCellMatches(_ isa: String) throws {
     let (swift, avx2) = try backends()
     for shape in Self.shapes {
       let steps = Array((0..<shape.steps).reversed())
       let state = LSTMKernelTests.randomBackwardState(shape, seed: 320)
-      let what = "backward H=\(shape.hidden) models=\(shape.models)"
+      let what = "\(isa) backward H=\(shape.hidden) models=\(shape.models)"
       let a = try LSTMKernelTests.backward(shape, steps: steps, state, on: swift)
       let b = try LSTMKernelTests.backward(shape, steps: steps, state, on: avx2)
       XCTAssertNotEqual(a.dGates, state.dGates, "\(what): the walk must write dGates")

@@ -149,6 +149,9 @@ int kf_gemm_packed_vectorised(void);
 // activations i, f, g, o; c_prev and h may be NULL (first step, last step). Backward: `dact`
 // may alias `act` (each 8-lane chunk reads its four gates before writing them).
 int kf_lstm_cell_vectorised(void);
+/// Chooses the AVX-512 (on) or AVX2 (off) cell for the whole process, for tests; returns
+/// whether AVX-512 is now used (never where the CPU lacks it).
+int kf_lstm_cell_use_avx512(int on);
 void kf_lstm_cell_forward(int hidden, float *gates, const float *rec, const float *bias_ih,
                           const float *bias_hh, const float *c_prev, float *c, float *h,
                           float *y);
