@@ -160,6 +160,11 @@ void kf_lstm_cell_forward(int hidden, float *gates, const float *rec, const floa
 void kf_lstm_cell_forward_summed(int hidden, const float *pre, float *gates,
                                  const float *bias_ih, const float *bias_hh, const float *c_prev,
                                  float *c, float *h, float *y);
+/// dst[0..<n] = src[0..<n] with non-temporal stores where dst is aligned for them (else a
+/// memcpy): for saved activations that only a later pass reads. kf_stream_fence() orders
+/// them before another thread reads (call it at the end of the writing thread's work).
+void kf_stream_copy(float *dst, const float *src, int n);
+void kf_stream_fence(void);
 void kf_lstm_cell_backward(int hidden, const float *act, const float *c, const float *c_prev,
                            const float *dy, const float *dh_rec, float *dc_state, float *dact);
 

@@ -389,15 +389,18 @@ extension CPUBackend {
                 Int32(H), pre + b * G, pre + b * G, pbi + g * G, pbh + g * G,
                 s > 0 ? cPrev : nil, c, hs + ((s + 1) % 2) * B * H + b * H, y)
             } else {
+              // Activations in place in the cached row, then streamed to the saved buffer.
               let row = (g * B + b) * T + s
               let c = pc + row * H
               kf_lstm_cell_forward_summed(
-                Int32(H), pre + b * G, pgx + row * G, pbi + g * G, pbh + g * G,
+                Int32(H), pre + b * G, pre + b * G, pbi + g * G, pbh + g * G,
                 s > 0 ? c - H : nil, c, s + 1 < T ? ph + (row + 1) * H : nil, y)
+              kf_stream_copy(pgx + row * G, pre + b * G, Int32(G))
             }
           }
         }
       }
+      kf_stream_fence()
     }
   }
 

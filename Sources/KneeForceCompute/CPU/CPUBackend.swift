@@ -138,6 +138,13 @@ public final class CPUBackend: ComputeBackend {
     return total > 0 ? total : nil
   }
 
+  /// Chooses the AVX-512 (true) or AVX2 variant of the C cell for the whole process (tests and
+  /// `kneeforce bench --micro`); returns whether AVX-512 is now used (never without it).
+  @discardableResult
+  public static func useAVX512Cell(_ on: Bool) -> Bool {
+    kf_lstm_cell_use_avx512(on ? 1 : 0) != 0
+  }
+
   public static var blasDescription: String {
     "\(blasName); CPU backend threads: \(ProcessInfo.processInfo.activeProcessorCount)"
   }
