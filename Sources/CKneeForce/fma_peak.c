@@ -1,8 +1,8 @@
 // The fp32 peak of one core as measured: twelve independent AVX2 FMA chains (enough to cover
-// the FMA latency on every x86 core since Haswell) for about `seconds`, the fastest burst. `kneeforce bench`
-// runs it on each of its threads at once and quotes "of peak" against the sum, because the
-// clock in /proc/cpuinfo is often the nominal one (on the development VM 2.45 GHz, while the
-// cores ran FMAs at ~3.4 GHz: a peak 28 % too low).
+// the FMA latency on every x86 core since Haswell) for about `seconds`, the fastest burst.
+// `kneeforce bench` runs it on each of its threads at once and quotes "of peak" against the
+// sum, because the clock in /proc/cpuinfo is often the nominal one (on the development VM
+// 2.45 GHz, while the cores ran FMAs at ~3.7 GHz: a peak a third too low).
 #include "CKneeForce.h"
 
 #include <time.h>

@@ -245,22 +245,19 @@ KF_T512 static void kf_lstm_cell_backward_avx512(int H, const float *act, const 
   }
 }
 
-// AVX-512 where the CPU has it, unless KNEEFORCE_AVX512=0 (as for the packed GEMM) or a test
-// asked for the AVX2 cell (kf_lstm_cell_use_avx512).
+// AVX-512 where the packed GEMM uses it (the CPU has it and KNEEFORCE_AVX512 is not 0: one
+// detection for both kernels), unless a test asked for the AVX2 cell (kf_lstm_cell_use_avx512).
 static int kf_cell_avx512_state = -1;
 
 static int kf_cell_avx512(void) {
-  if (kf_cell_avx512_state < 0) {
-    __builtin_cpu_init();
-    const char *off = getenv("KNEEFORCE_AVX512");
-    kf_cell_avx512_state = __builtin_cpu_supports("avx512f") && !(off && strcmp(off, "0") == 0);
-  }
+  if (kf_cell_avx512_state < 0) kf_cell_avx512_state = kf_gemm_packed_rows() == 8;
   return kf_cell_avx512_state;
 }
 
 int kf_lstm_cell_use_avx512(int on) {
   __builtin_cpu_init();
-  kf_cell_avx512_state = on && __builtin_cpu_supports("avx512f");
+  kf_cell_avx512_state =
+      on < 0 ? kf_gemm_packed_rows() == 8 : on && __builtin_cpu_supports("avx512f");
   return kf_cell_avx512_state;
 }
 
@@ -302,14 +299,8 @@ void kf_stream_copy(float *dst, const float *src, int n) {
 
 void kf_stream_fence(void) { _mm_sfence(); }
 
-int kf_lstm_cell_vectorised(void) {
-  static int cached = -1;
-  if (cached < 0) {
-    __builtin_cpu_init();
-    cached = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-  }
-  return cached;
-}
+// The packed GEMM's AVX2/FMA detection: the cell needs the same two features.
+int kf_lstm_cell_vectorised(void) { return kf_gemm_packed_vectorised(); }
 
 KF_TARGET void kf_lstm_cell_forward(int hidden, float *gates, const float *rec,
                                     const float *bias_ih, const float *bias_hh,

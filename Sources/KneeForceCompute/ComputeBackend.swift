@@ -443,6 +443,18 @@ extension ComputeBackend {
     weightHH: BufferSlice, gx: BufferSlice, gh: BufferSlice, biasIH: BufferSlice,
     biasHH: BufferSlice, cell: BufferSlice, hprev: BufferSlice, output: BufferSlice, save: Bool
   ) throws {
+    try projectThenWalk(
+      shape: shape, inputs: inputs, xs: xs, weightIH: weightIH, weightHH: weightHH, gx: gx,
+      gh: gh, biasIH: biasIH, biasHH: biasHH, cell: cell, hprev: hprev, output: output)
+  }
+
+  /// The unfused `lstmForwardProjectedWalk`: one GEMM over all steps, then the walk (what a
+  /// backend without its own fusion, or the CPU backend without its AVX2 kernels, runs).
+  public func projectThenWalk(
+    shape: LSTMShape, inputs: Int, xs: BufferSlice, weightIH: BufferSlice,
+    weightHH: BufferSlice, gx: BufferSlice, gh: BufferSlice, biasIH: BufferSlice,
+    biasHH: BufferSlice, cell: BufferSlice, hprev: BufferSlice, output: BufferSlice
+  ) throws {
     let (B, T, G) = (shape.batch, shape.steps, shape.gates)
     try gemm(
       Gemm(

@@ -26,8 +26,9 @@ struct BenchCommand: ParsableCommand {
       GFLOP/s counts the FLOPs issued through GEMM (2*m*n*k per product), counted by the \
       backend during the timed epochs; elementwise work (gates, activations, Adam) is not \
       counted, so the figure is a slight underestimate. Peak is measured for the CPU and for \
-      PoCL, which runs on the same cores: an AVX2 FMA loop on every thread at once for 0.3 s \
-      (the clock in /proc/cpuinfo is often the nominal one); it is printed before the table. \
+      PoCL, which runs on the same cores: an AVX2 FMA loop on every thread at once for 0.3 s, \
+      its fastest ~2 ms bursts (the clock in /proc/cpuinfo is often the nominal one); it is \
+      printed before the table. \
       KNEEFORCE_PEAK_GFLOPS overrides it and is the only way for a GPU.
 
       The PyTorch baseline (benchmarks/pytorch_baseline.py) uses the same defaults; \

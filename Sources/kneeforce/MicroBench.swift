@@ -160,22 +160,26 @@ struct MicroBench {
       }
     }
     let gateBytes = Double(2 * B * H) * 4 * 14
-    rows.append(
-      try bytesRow("lstm_gates_forward (one step)", bytes: gateBytes) {
-        try backend.lstmGatesForward(
-          shape: shape, step: 1, gx: gates, gh: gh, biasIH: bias, biasHH: bias, cell: cell,
-          hprev: hprev, output: out)
-      })
-    rows.append(
-      try bytesRow("lstm_gates_backward (one step)", bytes: gateBytes) {
-        try backend.lstmGatesBackward(
-          shape: shape, step: 1, gates: gates, cell: cell, dOutput: out, dhRecurrent: dh,
-          dCell: dc, dGates: dgates)
-      })
+    let cellRows = { (label: String) throws -> [Row] in
+      [
+        try self.bytesRow("lstm_gates_forward\(label) (one step)", bytes: gateBytes) {
+          try self.backend.lstmGatesForward(
+            shape: shape, step: 1, gx: gates, gh: gh, biasIH: bias, biasHH: bias, cell: cell,
+            hprev: hprev, output: out)
+        },
+        try self.bytesRow("lstm_gates_backward\(label) (one step)", bytes: gateBytes) {
+          try self.backend.lstmGatesBackward(
+            shape: shape, step: 1, gates: gates, cell: cell, dOutput: out, dhRecurrent: dh,
+            dCell: dc, dGates: dgates)
+        },
+      ]
+    }
     if let cpu = backend as? CPUBackend {
       rows += try cellAndWalkRows(
-        cpu, shape: shape, inputs: I, xs: xs, wih: wih, whh: whh, gates: gates, gh: gh,
-        bias: bias, cell: cell, hprev: hprev, out: out, dgates: dgates, dh: dh, dc: dc)
+        cpu, cellRows: cellRows, shape: shape, inputs: I, xs: xs, wih: wih, whh: whh,
+        gates: gates, gh: gh, bias: bias, cell: cell, hprev: hprev, out: out)
+    } else {
+      rows += try cellRows("")
     }
     let C = channels
     let K = kernel
@@ -248,24 +252,21 @@ struct MicroBench {
     return rows
   }
 
-  /// One training step's gather of a batch for one lane from a store of 4 batches, plain,
-  /// with augmentation (noise, offset, gain), and with time warp and residual targets too:
-  /// what augmentation adds to each step.
   /// The LSTM cell's variants on the CPU (the Swift rows, the C kernel with AVX2 and with
-  /// AVX-512 where the CPU has it) for one step of both directions, and the forward walk with
-  /// the input projection inside it against the GEMM and then the walk, saving and not.
+  /// AVX-512 where the CPU has it), one step of both directions each through `cellRows`, and
+  /// the forward walk with the input projection inside it against the GEMM and then the walk,
+  /// saving and not.
   func cellAndWalkRows(
-    _ cpu: CPUBackend, shape: LSTMShape, inputs: Int, xs: BufferSlice, wih: BufferSlice,
-    whh: BufferSlice, gates: BufferSlice, gh: BufferSlice, bias: BufferSlice, cell: BufferSlice,
-    hprev: BufferSlice, out: BufferSlice, dgates: BufferSlice, dh: BufferSlice, dc: BufferSlice
+    _ cpu: CPUBackend, cellRows: (String) throws -> [Row], shape: LSTMShape, inputs: Int,
+    xs: BufferSlice, wih: BufferSlice, whh: BufferSlice, gates: BufferSlice, gh: BufferSlice,
+    bias: BufferSlice, cell: BufferSlice, hprev: BufferSlice, out: BufferSlice
   ) throws -> [Row] {
     let saved = (cpu.cellKernel, cpu.fusedProjection)
     defer {
       (cpu.cellKernel, cpu.fusedProjection) = saved
-      _ = CPUBackend.useAVX512Cell(true)
+      CPUBackend.useAVX512Cell(nil)
     }
     var rows: [Row] = []
-    let gateBytes = Double(2 * shape.batch * shape.hidden) * 4 * 14
     var variants: [(String, CPUBackend.CellKernel, Bool)] = [("swift", .swift, false)]
     if cpu.cellKernel == .avx2 {
       variants.append(("C, AVX2", .avx2, false))
@@ -273,22 +274,11 @@ struct MicroBench {
     }
     for (name, kernel, avx512) in variants {
       cpu.cellKernel = kernel
-      _ = CPUBackend.useAVX512Cell(avx512)
-      rows.append(
-        try bytesRow("LSTM cell forward, \(name) (one step)", bytes: gateBytes) {
-          try cpu.lstmGatesForward(
-            shape: shape, step: 1, gx: gates, gh: gh, biasIH: bias, biasHH: bias, cell: cell,
-            hprev: hprev, output: out)
-        })
-      rows.append(
-        try bytesRow("LSTM cell backward, \(name) (one step)", bytes: gateBytes) {
-          try cpu.lstmGatesBackward(
-            shape: shape, step: 1, gates: gates, cell: cell, dOutput: out, dhRecurrent: dh,
-            dCell: dc, dGates: dgates)
-        })
+      CPUBackend.useAVX512Cell(avx512)
+      rows += try cellRows(", \(name)")
     }
     (cpu.cellKernel, cpu.fusedProjection) = saved
-    _ = CPUBackend.useAVX512Cell(true)
+    CPUBackend.useAVX512Cell(nil)
     let (B, T, H, G) = (shape.batch, shape.steps, shape.hidden, shape.gates)
     let flops = 2 * Double(2 * B * G) * (Double(T * inputs) + Double((T - 1) * H))
     for (name, fused, save) in [
@@ -309,6 +299,9 @@ struct MicroBench {
     return rows
   }
 
+  /// One training step's gather of a batch for one lane from a store of 4 batches, plain,
+  /// with augmentation (noise, offset, gain), and with time warp and residual targets too:
+  /// what augmentation adds to each step.
   func gatherRows() throws -> [Row] {
     let (B, T, I, O, N) = (batch, steps, inputs, 3, 4 * batch)
     let shape = GatherShape(

@@ -37,7 +37,7 @@ final class LSTMCellKernelTests: XCTestCase {
 
   /// Runs `body` with the AVX2 cell and, where the CPU has it, the AVX-512 cell.
   func forEachVectorCell(_ body: (String) throws -> Void) rethrows {
-    defer { _ = kf_lstm_cell_use_avx512(1) }
+    defer { _ = kf_lstm_cell_use_avx512(-1) }
     for avx512: Int32 in [0, 1] where kf_lstm_cell_use_avx512(avx512) == avx512 {
       try body(avx512 == 1 ? "AVX-512" : "AVX2")
     }

@@ -58,6 +58,17 @@ final class PackedGemmTests: XCTestCase {
     }
   }
 
+  /// The peak `kneeforce bench` quotes comes from the FMA loop where the CPU has AVX2/FMA, and
+  /// is absent (not made up) where it has not.
+  func testMeasuredPeakNeedsAVX2() {
+    let peak = CPUBackend.measuredPeakGFLOPS(threads: 2, seconds: 0.01)
+    if kf_gemm_packed_vectorised() == 1 {
+      XCTAssertGreaterThan(peak ?? 0, 0, "the FMA loop must report a rate")
+    } else {
+      XCTAssertNil(peak)
+    }
+  }
+
   /// The AVX-512 tile and the AVX2 tile give the same bits (each element one FMA chain over
   /// k), for one and two segments, storing and accumulating, odd shapes.
   func testEveryVectorTileGivesTheSameBits() throws {

@@ -143,14 +143,15 @@ int kf_gemm_packed_rows(void);
 /// 1 when kf_gemm_packed runs the AVX2/FMA tile on this CPU.
 int kf_gemm_packed_vectorised(void);
 
-// The LSTM cell of one (direction, sequence) row, AVX2 (lstm_cell.c): the C twin of the
-// Swift rows in CPUBackend+LSTM.swift (same formulas, FMA in the exp). Call only where
+// The LSTM cell of one (direction, sequence) row, AVX2 / AVX-512 (lstm_cell.c): the C twin of
+// the Swift rows in CPUBackend+LSTM.swift (same formulas, FMA in the exp). Call only where
 // kf_lstm_cell_vectorised() is 1. Forward: `gates` holds gx (4H) and is overwritten with the
 // activations i, f, g, o; c_prev and h may be NULL (first step, last step). Backward: `dact`
 // may alias `act` (each 8-lane chunk reads its four gates before writing them).
 int kf_lstm_cell_vectorised(void);
-/// Chooses the AVX-512 (on) or AVX2 (off) cell for the whole process, for tests; returns
-/// whether AVX-512 is now used (never where the CPU lacks it).
+/// Chooses the AVX-512 (on 1) or AVX2 (on 0) cell for the whole process, for tests and the
+/// micro-benchmark; on -1 returns to the default (the packed GEMM's choice). Returns whether
+/// AVX-512 is now used (never where the CPU lacks it).
 int kf_lstm_cell_use_avx512(int on);
 void kf_lstm_cell_forward(int hidden, float *gates, const float *rec, const float *bias_ih,
                           const float *bias_hh, const float *c_prev, float *c, float *h,

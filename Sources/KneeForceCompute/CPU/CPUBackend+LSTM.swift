@@ -333,14 +333,9 @@ extension CPUBackend {
     let (B, T, H, G) = (shape.batch, shape.steps, shape.hidden, shape.gates)
     let groups = shape.groups
     guard fusedProjection, recurrentKernel == .packed, cellKernel == .avx2 else {
-      try gemm(
-        Gemm(
-          transB: true, m: B * T, n: G, k: inputs, a: xs, lda: inputs,
-          strideA: B * T * inputs, b: weightIH, ldb: inputs, strideB: G * inputs, c: gx,
-          ldc: G, strideC: B * T * G, batch: groups))
-      try lstmForwardWalk(
-        shape: shape, weightHH: weightHH, gx: gx, gh: gh, biasIH: biasIH, biasHH: biasHH,
-        cell: cell, hprev: hprev, output: output)
+      try projectThenWalk(
+        shape: shape, inputs: inputs, xs: xs, weightIH: weightIH, weightHH: weightHH, gx: gx,
+        gh: gh, biasIH: biasIH, biasHH: biasHH, cell: cell, hprev: hprev, output: output)
       return
     }
     let px = try pointer(xs, groups * B * T * inputs, "lstmForwardProjectedWalk xs")

@@ -127,22 +127,25 @@ public final class CPUBackend: ComputeBackend {
 
   /// fp32 GFLOP/s of `threads` threads running AVX2 FMA chains at once for `seconds`
   /// (Sources/CKneeForce/fma_peak.c), or nil without AVX2/FMA: the peak `kneeforce bench`
-  /// quotes, measured because the clock /proc/cpuinfo states is often the nominal one.
+  /// quotes, measured because the clock /proc/cpuinfo states is often the nominal one. At most
+  /// one thread per processor: more would run one after another and each count a whole core.
   public static func measuredPeakGFLOPS(threads: Int, seconds: Double) -> Double? {
-    let rates = UnsafeMutableBufferPointer<Double>.allocate(capacity: max(threads, 1))
+    let count = min(max(threads, 1), ProcessInfo.processInfo.activeProcessorCount)
+    let rates = UnsafeMutableBufferPointer<Double>.allocate(capacity: count)
     defer { rates.deallocate() }
-    DispatchQueue.concurrentPerform(iterations: max(threads, 1)) {
+    DispatchQueue.concurrentPerform(iterations: count) {
       rates[$0] = kf_fma_peak_gflops(seconds)
     }
     let total = rates.reduce(0, +)
     return total > 0 ? total : nil
   }
 
-  /// Chooses the AVX-512 (true) or AVX2 variant of the C cell for the whole process (tests and
-  /// `kneeforce bench --micro`); returns whether AVX-512 is now used (never without it).
+  /// Chooses the AVX-512 (true) or AVX2 (false) variant of the C cell for the whole process,
+  /// nil the default (`kneeforce bench --micro`); returns whether AVX-512 is now used (never
+  /// without it).
   @discardableResult
-  public static func useAVX512Cell(_ on: Bool) -> Bool {
-    kf_lstm_cell_use_avx512(on ? 1 : 0) != 0
+  public static func useAVX512Cell(_ on: Bool?) -> Bool {
+    kf_lstm_cell_use_avx512(on.map { $0 ? 1 : 0 } ?? -1) != 0
   }
 
   public static var blasDescription: String {
